@@ -1,0 +1,163 @@
+"""Online, verified, encrypted backups through the SQLite backup API.
+
+A live database is never copied as a file: a copy taken mid-write (or without
+its WAL) can be silently inconsistent. The backup API copies a consistent
+snapshot page by page, still encrypted with the same key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from casebook.database import Database
+from casebook.errors import DatabaseError
+from casebook.i18n import tr
+
+DEFAULT_KEEP = 14
+_BACKUP_NAME = re.compile(r"^(?P<stem>.+)-(?P<reason>[a-z-]+)-(?P<stamp>\d{8}T\d{6}\d*)\.db$")
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    path: Path
+    size: int
+    audit_events: int
+    audit_head: str
+
+
+def backup_dir(db_path: Path) -> Path:
+    return db_path.parent / "backups"
+
+
+def _raw_connection(db: Database) -> Any:
+    # The dbapi connection under SQLAlchemy's pool proxy: the backup API lives there.
+    return db.engine.raw_connection()
+
+
+def backup_to(db: Database, target: Path, *, actor_name: str = "",
+              progress: Callable[[int, int], None] | None = None) -> BackupInfo:
+    """Write a verified encrypted backup to *target* (atomically: temp file, then rename)."""
+    from sqlcipher3 import dbapi2
+
+    from casebook.db import session_scope
+    from casebook.security import audit
+
+    if db.location.path is None:
+        raise DatabaseError(tr("A clinic server is backed up on the server (pg_dump); see the "
+                               "README section 'Clinic server'"))
+    target = target.expanduser().absolute()
+    if target.resolve() == db.location.path.resolve():
+        raise DatabaseError(tr("The backup cannot overwrite the database itself; choose another file"))
+    if not target.parent.is_dir():
+        raise DatabaseError(tr("The folder {dir} does not exist").format(dir=target.parent))
+    with session_scope(db.factory) as session:
+        audit.record(session, user_id=None, username=actor_name, action="backup",
+                     details={"target": target.name})
+    key = _key_of(db)
+    tmp = target.with_name(f".{target.name}.partial")
+    raw = _raw_connection(db)
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        dest = dbapi2.connect(str(tmp))
+        try:
+            dest.execute(f"PRAGMA key = \"x'{key}'\"")
+
+            def step(status: int, remaining: int, total: int) -> None:
+                if progress is not None:
+                    progress(total - remaining, total)
+
+            raw.driver_connection.backup(dest, pages=256, progress=step)
+        finally:
+            dest.close()
+        info = verify_backup(tmp, key)
+        os.replace(tmp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise DatabaseError(tr("Cannot write the backup {path}: {reason}").format(
+            path=target, reason=exc.strerror)) from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    finally:
+        raw.close()
+    return BackupInfo(target, target.stat().st_size, info.audit_events, info.audit_head)
+
+
+def _key_of(db: Database) -> str:
+    key = getattr(db, "key_hex", None)
+    if not key:
+        raise DatabaseError(tr("The database key is not available for the backup"))
+    return str(key)
+
+
+def verify_backup(path: Path, key_hex: str) -> BackupInfo:
+    """Open a backup read-only and run every check; raises DatabaseError on any problem."""
+    from casebook.database import Database
+    from casebook.db import DatabaseLocation, check_file_header, make_engine
+    from casebook.maintenance import check_database
+
+    check_file_header(path)
+    location = DatabaseLocation(url="sqlite://", path=path)
+    engine = make_engine(location, key_hex=key_hex)
+    probe = Database(location, engine)
+    try:
+        try:
+            results = check_database(probe)
+        except Exception as exc:
+            from casebook.db import describe_operational_error
+
+            raise DatabaseError(describe_operational_error(exc, location)) from None
+        bad = [r for r in results if not r.ok]
+        if bad:
+            raise DatabaseError(tr("The backup {path} failed its check: {what}").format(
+                path=path, what="; ".join(f"{r.name}: {r.detail}" for r in bad)))
+        from casebook.security.audit import verify_chain
+
+        with probe.session(read_only=True) as s:
+            chain = verify_chain(s)
+    finally:
+        probe.close()
+    return BackupInfo(path, path.stat().st_size, chain.rows_checked, chain.head_hash)
+
+
+def automatic_backup(db: Database, *, reason: str, keep: int = DEFAULT_KEEP) -> Path | None:
+    """A rotated backup beside the database (daily, before migrations and restores)."""
+    if db.location.path is None:
+        return None
+    folder = backup_dir(db.location.path)
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise DatabaseError(tr("Cannot create the backup folder {dir}: {reason}").format(
+            dir=folder, reason=exc.strerror)) from None
+    stamp = datetime.now().strftime("%Y%m%dT%H%M%S%f")
+    target = folder / f"{db.location.path.stem}-{reason}-{stamp}.db"
+    backup_to(db, target, actor_name="casebook")
+    rotate(folder, db.location.path.stem, keep)
+    return target
+
+
+def list_backups(db_path: Path) -> list[Path]:
+    folder = backup_dir(db_path)
+    if not folder.is_dir():
+        return []
+    found = [p for p in folder.iterdir()
+             if (m := _BACKUP_NAME.match(p.name)) and m["stem"] == db_path.stem]
+    return sorted(found, key=lambda p: _BACKUP_NAME.match(p.name)["stamp"])  # type: ignore[index]
+
+
+def rotate(folder: Path, stem: str, keep: int) -> None:
+    backups = list_backups(folder.parent / f"{stem}.db")
+    for old in backups[: max(0, len(backups) - keep)]:
+        with contextlib.suppress(OSError):
+            old.unlink()

@@ -1,0 +1,382 @@
+"""The command line (argparse). ``python main.py`` and ``casebook`` both land here.
+
+Every command prints one clear line on failure and exits non-zero; tracebacks
+go to a log file, never to the terminal. Heavy modules are imported inside the
+commands so ``--help`` and the window start quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+from casebook.errors import CasebookError
+from casebook.i18n import tr
+
+if TYPE_CHECKING:
+    from casebook.database import Database
+    from casebook.security.permissions import Actor
+
+PROG = "casebook"
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+ENV_PASSWORD = "CASEBOOK_PASSWORD"
+
+
+class CommandError(CasebookError):
+    """A failure of the command itself (bad argument, unreadable file...)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error instead of usage plus error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _location(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from casebook.db import resolve_location
+
+    return resolve_location(args.db)
+
+
+def _key_file(args: argparse.Namespace) -> Path | None:
+    return Path(args.key_file).expanduser() if getattr(args, "key_file", None) else None
+
+
+def _open(args: argparse.Namespace, *, check_schema: bool = True) -> Database:
+    from casebook.database import open_database
+
+    return open_database(_location(args), key_file=_key_file(args), check_schema=check_schema)
+
+
+def _password_from(args: argparse.Namespace, prompt: str) -> str:
+    value = os.environ.get(ENV_PASSWORD)
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        raise CommandError(tr("no password: set {env} or run the command in a terminal").format(
+            env=ENV_PASSWORD))
+    return getpass.getpass(prompt)
+
+
+def _act_as(db: Database, args: argparse.Namespace) -> Actor:
+    """Sign in as --user for commands that touch clinical data or accounts."""
+    from casebook.services import users
+
+    if not args.user:
+        raise CommandError(tr("this command acts as a staff member: add --user NAME (password from "
+                              "{env} or a prompt)").format(env=ENV_PASSWORD))
+    password = _password_from(args, tr("Password for {u}: ").format(u=args.user))
+    with db.session() as session:
+        outcome = users.authenticate(session, args.user, password)
+    return outcome.raise_for_failure()
+
+
+# ---------------------------------------------------------------- db commands
+
+
+def cmd_db_init(args: argparse.Namespace) -> int:
+    from casebook.database import create_database
+    from casebook.security import keystore
+
+    location = _location(args)
+    db = create_database(location, key_file=_key_file(args))
+    db.close()
+    print(tr("Created {where}").format(where=location.describe()))
+    if location.path is not None and not _key_file(args) and not keystore.key_from_environment():
+        print(tr("The encryption key is kept in {backend}. Export a recovery copy now with "
+                 "'casebook db export-key FILE'.").format(backend=keystore.backend_description()))
+    print(tr("Next: create the first administrator with 'casebook user add NAME --role admin'"))
+    return EXIT_OK
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from casebook import schema
+
+    db = _open(args, check_schema=False)
+    try:
+        def backup() -> None:
+            from casebook.backup import automatic_backup
+
+            path = automatic_backup(db, reason="before-upgrade")
+            if path is not None:
+                print(tr("Backup taken: {path}").format(path=path))
+
+        if schema.upgrade_with_backup(db.engine, backup):
+            print(tr("Upgraded {where} to schema {rev}").format(
+                where=db.location.describe(), rev=schema.head_revision()))
+        else:
+            print(tr("{where} is already up to date (schema {rev})").format(
+                where=db.location.describe(), rev=schema.head_revision()))
+    finally:
+        db.close()
+    return EXIT_OK
+
+
+def cmd_db_check(args: argparse.Namespace) -> int:
+    from casebook.maintenance import check_database
+
+    db = _open(args, check_schema=False)
+    try:
+        results = check_database(db)
+    finally:
+        db.close()
+    width = max(len(r.name) for r in results)
+    for r in results:
+        mark = tr("OK") if r.ok else tr("PROBLEM")
+        print(f"{r.name.ljust(width)}  {mark:8} {r.detail}")
+    bad = [r for r in results if not r.ok]
+    if bad:
+        print(tr("{n} problem(s) found in {where}").format(n=len(bad), where=db.location.describe()),
+              file=sys.stderr)
+        return EXIT_FAILURE
+    print(tr("{where} passed every check").format(where=db.location.describe()))
+    return EXIT_OK
+
+
+# -------------------------------------------------------------- user commands
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from casebook.services import users
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise CommandError(tr("--password-stdin: standard input held no password"))
+    else:
+        if not sys.stdin.isatty():
+            raise CommandError(tr("no password: use --password-stdin or run in a terminal"))
+        password = getpass.getpass(tr("Password for the new account {u}: ").format(u=args.name))
+        if getpass.getpass(tr("Repeat the password: ")) != password:
+            raise CommandError(tr("the two passwords differ; nothing was created"))
+    db = _open(args)
+    try:
+        with db.session() as session:
+            first = users.count_users(session) == 0
+        if first:
+            if args.role != "admin":
+                raise CommandError(tr("the first account must be an administrator: use --role admin"))
+            with db.session() as session:
+                info = users.create_first_admin(session, args.name, args.display_name or "", password)
+        else:
+            actor = _act_as(db, args)
+            with db.session() as session:
+                info = users.create_user(
+                    session, actor, username=args.name, display_name=args.display_name or "",
+                    role=args.role, password=password, supervisor=args.supervisor,
+                    is_supervisor=args.also_supervisor,
+                )
+    finally:
+        db.close()
+    print(tr("Created {role} account '{u}'").format(role=info.role, u=info.username))
+    return EXIT_OK
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    from casebook.services import users
+
+    db = _open(args)
+    try:
+        actor = _act_as(db, args)
+        with db.session(read_only=True) as session:
+            rows = users.list_users(session, actor)
+    finally:
+        db.close()
+    for u in rows:
+        flags = []
+        if not u.active:
+            flags.append(tr("deactivated"))
+        if u.locked:
+            flags.append(tr("locked"))
+        team = tr("team of {s}").format(s=u.supervisor_name) if u.supervisor_name else ""
+        print("\t".join([u.username, u.display_name, u.role, team, ", ".join(flags)]).rstrip())
+    return EXIT_OK
+
+
+def cmd_user_reset_password(args: argparse.Namespace) -> int:
+    from casebook.services import users
+
+    password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else ""
+    if not password:
+        raise CommandError(tr("give the new password on standard input with --password-stdin"))
+    db = _open(args)
+    try:
+        actor = _act_as(db, args)
+        with db.session() as session:
+            users.reset_password(session, actor, args.name, password)
+    finally:
+        db.close()
+    print(tr("Password of '{u}' reset; they must change it at next sign-in").format(u=args.name))
+    return EXIT_OK
+
+
+# -------------------------------------------------------------- demo commands
+
+
+def cmd_demo_seed(args: argparse.Namespace) -> int:
+    from casebook.database import create_database
+    from casebook.demo import seed_demo
+    from casebook.security import passwords
+
+    if args.participants < 1 or args.participants > 200_000:
+        raise CommandError(tr("--participants must be between 1 and 200000"))
+    passwords.check_password_rules(args.password)
+    location = _location(args)
+    if location.path is not None and not location.path.exists():
+        db = create_database(location, key_file=_key_file(args))
+    else:
+        db = _open(args)
+    try:
+        pw_hash = passwords.hash_password(args.password)
+        last = [-1]
+
+        def progress(done: int, total: int) -> None:
+            pct = int(100 * done / max(total, 1))
+            if pct // 10 != last[0] and sys.stderr.isatty():
+                last[0] = pct // 10
+                print(f"\r{tr('Seeding')}… {pct}%", end="", file=sys.stderr, flush=True)
+
+        with db.session() as session:
+            summary = seed_demo(session, participants=args.participants, seed=args.seed,
+                                password_hash=pw_hash, progress=progress)
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
+    finally:
+        db.close()
+    print(tr("Seeded {where}: {summary}").format(where=location.describe(), summary=summary.describe()))
+    print(tr("Sign in as admin, supervisor or peer1 with the password given by --password"))
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------- window
+
+
+def cmd_window(args: argparse.Namespace) -> int:
+    from ui.app import run_window
+
+    return run_window(db=args.db, key_file=_key_file(args), demo=args.demo)
+
+
+# ------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description=tr("Casebook: caseloads, recovery plans, session notes and referrals for peer "
+                       "support specialists. With no command, opens the window."),
+    )
+    parser.add_argument("--db", metavar="PATH_OR_URL",
+                        help=tr("database file or postgresql+psycopg:// URL (default: $CASEBOOK_DB, "
+                                "else casebook.db in the user data folder)"))
+    parser.add_argument("--key-file", metavar="FILE",
+                        help=tr("read the database key (64 hex digits) from FILE instead of the "
+                                "keyring; for automation ($CASEBOOK_DB_KEY works too)"))
+    parser.add_argument("--user", metavar="NAME",
+                        help=tr("act as this staff member (password from $CASEBOOK_PASSWORD or a "
+                                "prompt)"))
+    parser.add_argument("--demo", action="store_true",
+                        help=tr("open the window on a throwaway demo database"))
+    parser.set_defaults(func=cmd_window)
+    sub = parser.add_subparsers(title=tr("commands"), metavar="COMMAND", parser_class=_Parser)
+
+    db = sub.add_parser("db", help=tr("create, migrate and verify the database"))
+    dbs = db.add_subparsers(title=tr("db commands"), metavar="ACTION", required=True,
+                            parser_class=_Parser)
+    dbs.add_parser("init", help=tr("create a new encrypted database and its key")).set_defaults(
+        func=cmd_db_init)
+    dbs.add_parser("upgrade", help=tr("migrate to this version's schema (backup first)")
+                   ).set_defaults(func=cmd_db_upgrade)
+    dbs.add_parser("check", help=tr("verify integrity, foreign keys, encryption and the audit "
+                                    "chain")).set_defaults(func=cmd_db_check)
+
+    user = sub.add_parser("user", help=tr("staff accounts"))
+    us = user.add_subparsers(title=tr("user commands"), metavar="ACTION", required=True,
+                             parser_class=_Parser)
+    add = us.add_parser("add", help=tr("create a staff account (the first one must be an admin)"))
+    add.add_argument("name", metavar="NAME", help=tr("username: lowercase letters, digits, . _ -"))
+    add.add_argument("--role", required=True, choices=("specialist", "supervisor", "admin"))
+    add.add_argument("--supervisor", metavar="NAME", help=tr("the supervisor of a specialist's team"))
+    add.add_argument("--display-name", metavar="TEXT", help=tr("full name as shown in the program"))
+    add.add_argument("--also-supervisor", action="store_true",
+                     help=tr("an admin who also supervises (and so may read clinical records)"))
+    add.add_argument("--password-stdin", action="store_true",
+                     help=tr("read the new password from standard input"))
+    add.set_defaults(func=cmd_user_add)
+    us.add_parser("list", help=tr("list staff accounts")).set_defaults(func=cmd_user_list)
+    reset = us.add_parser("reset-password", help=tr("set a temporary password (admins)"))
+    reset.add_argument("name", metavar="NAME")
+    reset.add_argument("--password-stdin", action="store_true", required=True,
+                       help=tr("read the new password from standard input"))
+    reset.set_defaults(func=cmd_user_reset_password)
+
+    demo = sub.add_parser("demo", help=tr("synthetic demo data"))
+    ds = demo.add_subparsers(title=tr("demo commands"), metavar="ACTION", required=True,
+                             parser_class=_Parser)
+    seed = ds.add_parser("seed", help=tr("fill a new database with realistic synthetic data"))
+    seed.add_argument("--participants", type=int, default=200, metavar="N")
+    seed.add_argument("--seed", type=int, default=1, metavar="S")
+    seed.add_argument("--password", default="casebook-demo", metavar="PW",
+                      help=tr("password of every demo account (default: casebook-demo)"))
+    seed.set_defaults(func=cmd_demo_seed)
+    return parser
+
+
+def _log_unexpected(exc: BaseException) -> Path | None:
+    try:
+        import platformdirs
+
+        log_dir = Path(platformdirs.user_log_dir("Casebook", "Casebook"))
+        log_dir.mkdir(parents=True, exist_ok=True)
+        path = log_dir / "casebook-errors.log"
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(f"--- {datetime.now().isoformat()} {' '.join(sys.argv)}\n")
+            fh.write("".join(traceback.format_exception(exc)))
+        return path
+    except OSError:
+        return None
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except CasebookError as exc:
+        print(f"{PROG}: {exc.message}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print(f"{PROG}: {tr('interrupted; nothing more was changed')}", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        from casebook.db import describe_operational_error, is_driver_error
+
+        if is_driver_error(exc):
+            try:
+                location = _location(args)
+                print(f"{PROG}: {describe_operational_error(exc, location)}", file=sys.stderr)
+                return EXIT_FAILURE
+            except CasebookError:
+                pass
+        logging.getLogger(__name__).debug("unexpected", exc_info=exc)
+        where = _log_unexpected(exc)
+        hint = tr("; details in {path}").format(path=where) if where else ""
+        print(f"{PROG}: {tr('unexpected error')} ({type(exc).__name__}: {exc}){hint}",
+              file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def main() -> int:
+    return run()

@@ -1,0 +1,106 @@
+"""Creating, checking and migrating the schema (Alembic, run programmatically)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import resources
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, inspect
+
+from casebook.errors import DatabaseError
+from casebook.i18n import tr
+
+# Tables the ORM does not describe: full-text index shadow tables.
+_UNMANAGED_PREFIXES = ("note_fts",)
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    return not (name is not None and name.startswith(_UNMANAGED_PREFIXES))
+
+
+def _config(connection: Connection | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("casebook") / "migrations"))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def known_revisions() -> set[str]:
+    return {rev.revision for rev in ScriptDirectory.from_config(_config()).walk_revisions()}
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def is_empty(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return not inspect(conn).get_table_names()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    with engine.begin() as conn:
+        command.upgrade(_config(conn), revision)
+
+
+def init_schema(engine: Engine) -> None:
+    """Create every table on an empty database."""
+    if not is_empty(engine):
+        raise DatabaseError(tr("The database is not empty; use 'casebook db upgrade' instead"))
+    upgrade(engine)
+
+
+def ensure_current(engine: Engine) -> None:
+    """Refuse a database this program cannot safely use.
+
+    A newer schema means a newer Casebook wrote it: opening it could corrupt
+    records this version does not understand.
+    """
+    rev = current_revision(engine)
+    if rev is None:
+        if is_empty(engine):
+            raise DatabaseError(
+                tr("The database is empty; create it with 'casebook db init'")
+            )
+        raise DatabaseError(tr("This is not a Casebook database (no schema version found)"))
+    if rev == head_revision():
+        return
+    if rev not in known_revisions():
+        raise DatabaseError(
+            tr("This database was written by a newer version of Casebook (schema {rev}); "
+               "install that version or newer to open it").format(rev=rev)
+        )
+    raise DatabaseError(
+        tr("This database needs an upgrade (schema {rev}); run 'casebook db upgrade' "
+           "(a backup is taken first)").format(rev=rev)
+    )
+
+
+def needs_upgrade(engine: Engine) -> bool:
+    rev = current_revision(engine)
+    return rev is not None and rev != head_revision() and rev in known_revisions()
+
+
+def upgrade_with_backup(engine: Engine, take_backup: Callable[[], object]) -> bool:
+    """Migrate to head after taking a backup; returns False when already current."""
+    rev = current_revision(engine)
+    if rev == head_revision():
+        return False
+    if rev is not None and rev not in known_revisions():
+        ensure_current(engine)  # raises the "newer version" message
+    take_backup()
+    upgrade(engine)
+    return True

@@ -1,0 +1,143 @@
+"""Minimum-necessary access, decided in one place for every caller.
+
+A specialist sees the participants currently assigned to them; a supervisor
+sees their own caseload, their team's and the unassigned queue; an admin
+manages accounts and sees no clinical content unless also a supervisor.
+Emergency access grants one user one record for 24 hours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, false, literal, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from casebook.errors import PermissionDenied
+from casebook.i18n import tr
+from models import CaseAssignment, EmergencyAccess, Participant, StaffUser, utcnow
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in staff member every service call acts as."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    is_supervisor: bool = False
+
+    @property
+    def supervises(self) -> bool:
+        return self.role == "supervisor" or (self.role == "admin" and self.is_supervisor)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def sees_clinical(self) -> bool:
+        return self.role in ("specialist", "supervisor") or self.supervises
+
+
+def actor_for(user: StaffUser) -> Actor:
+    return Actor(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        is_supervisor=user.is_supervisor,
+    )
+
+
+def _exists(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    # Correlate to Participant only, so these clauses also work inside queries
+    # that join the same tables (the caseload query joins case_assignment).
+    return select(literal(1)).where(*conditions).correlate(Participant).exists()
+
+
+def _emergency_clause(actor: Actor, now: datetime) -> ColumnElement[bool]:
+    grant = aliased(EmergencyAccess)
+    return _exists(
+        grant.participant_id == Participant.id,
+        grant.user_id == actor.id,
+        grant.expires_at > now,
+    )
+
+
+def visible_participants(actor: Actor, now: datetime | None = None) -> ColumnElement[bool]:
+    """A WHERE clause on Participant selecting what *actor* may read."""
+    now = now or utcnow()
+    if not actor.sees_clinical:
+        return false()
+    ca = aliased(CaseAssignment)
+    own = _exists(ca.participant_id == Participant.id, ca.end_date.is_(None),
+                  ca.specialist_id == actor.id)
+    clauses: list[ColumnElement[bool]] = [own, _emergency_clause(actor, now)]
+    if actor.supervises:
+        team_ca = aliased(CaseAssignment)
+        member = aliased(StaffUser)
+        team = _exists(
+            team_ca.participant_id == Participant.id,
+            team_ca.end_date.is_(None),
+            team_ca.specialist_id == member.id,
+            member.supervisor_id == actor.id,
+        )
+        any_ca = aliased(CaseAssignment)
+        unassigned = ~_exists(any_ca.participant_id == Participant.id, any_ca.end_date.is_(None))
+        clauses += [team, unassigned]
+    return or_(*clauses)
+
+
+def can_access_participant(session: Session, actor: Actor, participant_id: int) -> bool:
+    stmt = select(Participant.id).where(
+        and_(Participant.id == participant_id, visible_participants(actor))
+    )
+    return session.scalar(stmt) is not None
+
+
+def require_participant(
+    session: Session, actor: Actor, participant_id: int, *, action: str = ""
+) -> Participant:
+    """Load a participant the actor may use, or refuse clearly without leaking who it is."""
+    participant = session.get(Participant, participant_id)
+    if participant is None:
+        raise PermissionDenied(tr("No participant with that record exists"))
+    if not can_access_participant(session, actor, participant_id):
+        event = {
+            "user_id": actor.id,
+            "username": actor.username,
+            "action": "access_denied",
+            "entity_type": "participant",
+            "entity_id": participant_id,
+            "participant_id": participant_id,
+            "details": {"attempted": action or "read"},
+        }
+        if not actor.sees_clinical:
+            raise PermissionDenied(
+                tr(
+                    "Administrators manage accounts and cannot open participant records; "
+                    "ask a supervisor"
+                ),
+                audit=event,
+            )
+        raise PermissionDenied(
+            tr(
+                "Record {record} is not on your caseload. Ask the participant's peer specialist "
+                "or supervisor, or use emergency access and give a reason"
+            ).format(record=participant.record_number),
+            audit=event,
+        )
+    return participant
+
+
+def require_supervisor(actor: Actor, what: str) -> None:
+    if not actor.supervises:
+        raise PermissionDenied(tr("Only a supervisor can {what}").format(what=what))
+
+
+def require_admin(actor: Actor, what: str) -> None:
+    if not actor.is_admin:
+        raise PermissionDenied(tr("Only an administrator can {what}").format(what=what))

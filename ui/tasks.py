@@ -1,0 +1,411 @@
+"""Slow work off the GUI thread, with results, errors and progress posted back to it.
+
+A task is a plain callable that takes a ``Progress`` and returns a value. It runs on a
+worker thread, so it must not touch widgets or Qt models: it talks to ``casebook``
+services with its own Session and returns read models. Everything it produces (return
+value, exception, progress) reaches the GUI thread through queued signals, where the
+callbacks given to ``TaskRunner.run`` are called.
+
+Database writes go through ``run_write``, whose pool has a single thread: writes run one
+after another in the order they were asked for, so two of them never wait on SQLite's
+write lock at the same time ("database is locked").
+
+Cancelling is cooperative: the task checks ``progress.cancelled`` (or calls
+``progress.check()``) between steps. Once a task has been cancelled its result is thrown
+away; a failure is still reported unless it is ``TaskCancelled``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from PySide6.QtCore import (
+    QCoreApplication,
+    QDeadlineTimer,
+    QEvent,
+    QObject,
+    Qt,
+    QThread,
+    QThreadPool,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QProgressBar, QProgressDialog, QWidget
+
+from casebook.errors import CasebookError
+
+T = TypeVar("T")
+
+_log = logging.getLogger(__name__)
+
+
+class TaskCancelled(Exception):
+    """Raised inside a task by ``Progress.check()`` once the user has asked it to stop."""
+
+
+class Progress:
+    """What a running task gets to report progress and to learn that it should stop.
+
+    Safe to use from the worker thread. ``report`` may be called as often as convenient:
+    updates closer together than ``MIN_INTERVAL`` seconds are dropped, except the one
+    that reaches the total, so a tight loop cannot flood the GUI thread.
+    """
+
+    MIN_INTERVAL = 0.05
+
+    def __init__(
+        self, emit: Callable[[int, int, str], None], cancel_event: threading.Event
+    ) -> None:
+        self._emit = emit
+        self._cancel_event = cancel_event
+        self._lock = threading.Lock()
+        self._last_sent = float("-inf")
+
+    @property
+    def cancelled(self) -> bool:
+        """True once the task has been asked to stop."""
+        return self._cancel_event.is_set()
+
+    def check(self) -> None:
+        """Raise ``TaskCancelled`` if the task has been asked to stop."""
+        if self._cancel_event.is_set():
+            raise TaskCancelled
+
+    def report(self, done: int, total: int, text: str = "") -> None:
+        """Say that *done* of *total* steps are finished (total 0: unknown)."""
+        now = time.monotonic()
+        finished = total > 0 and done >= total
+        with self._lock:
+            if not finished and now - self._last_sent < self.MIN_INTERVAL:
+                return
+            self._last_sent = now
+        self._emit(done, total, text)
+
+
+class TaskHandle(QObject, Generic[T]):
+    """One submitted task, as seen from the GUI thread.
+
+    ``finished`` is emitted on the GUI thread once the task is over, however it ended,
+    just before its callbacks run; a dialog or a disabled button can follow it.
+    """
+
+    finished = Signal()
+
+    # Worker-to-GUI-thread channel; queued because the worker emits them.
+    _succeeded = Signal(object)
+    _errored = Signal(object)
+    _progressed = Signal(object, object, str)
+
+    def __init__(
+        self,
+        runner: TaskRunner,
+        fn: Callable[[Progress], T],
+        on_done: Callable[[T], None] | None,
+        on_error: Callable[[BaseException], None] | None,
+        on_progress: Callable[[int, int, str], None] | None,
+        label: str,
+    ) -> None:
+        # Parented so that Qt, not Python's reference count, decides when it is deleted:
+        # the last reference is dropped inside its own slot, where an immediate delete
+        # would pull the object out from under the event being delivered to it.
+        super().__init__(runner)
+        self._runner = runner
+        self._fn = fn
+        self._on_done = on_done
+        self._on_error = on_error
+        self._on_progress = on_progress
+        self._label = label
+        self._cancel_event = threading.Event()
+        self._finished = False
+        self._progress = Progress(self._emit_progress, self._cancel_event)
+        queued = Qt.ConnectionType.QueuedConnection
+        self._succeeded.connect(self._deliver_result, queued)
+        self._errored.connect(self._deliver_error, queued)
+        self._progressed.connect(self._deliver_progress, queued)
+
+    @property
+    def label(self) -> str:
+        return self._label
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel_event.is_set()
+
+    @property
+    def is_finished(self) -> bool:
+        """True once the outcome has been delivered (or discarded) on the GUI thread."""
+        return self._finished
+
+    def cancel(self) -> None:
+        """Ask the task to stop; it is up to the task to notice. Safe from any thread."""
+        self._cancel_event.set()
+
+    # -- worker thread ---------------------------------------------------------------------
+
+    def _emit_progress(self, done: int, total: int, text: str) -> None:
+        self._progressed.emit(done, total, text)
+
+    def _execute(self) -> None:
+        if self._cancel_event.is_set():
+            self._errored.emit(TaskCancelled())
+            return
+        try:
+            result = self._fn(self._progress)
+        # A worker has no caller to pass anything on to; whatever escapes must be
+        # delivered, or the runner would wait for this task forever.
+        except BaseException as exc:
+            self._errored.emit(exc)
+        else:
+            self._succeeded.emit(result)
+
+    # -- GUI thread ------------------------------------------------------------------------
+
+    @Slot(object, object, str)
+    def _deliver_progress(self, done: int, total: int, text: str) -> None:
+        if self._on_progress is not None and not self._finished and not self.cancelled:
+            self._on_progress(done, total, text)
+
+    @Slot(object)
+    def _deliver_result(self, result: Any) -> None:
+        self._finish()
+        try:
+            if self._on_done is not None and not self.cancelled and not self._runner.closing:
+                self._on_done(result)
+        finally:
+            self._runner._forget(self)
+
+    @Slot(object)
+    def _deliver_error(self, error: BaseException) -> None:
+        self._finish()
+        try:
+            if isinstance(error, TaskCancelled) or self._runner.closing:
+                return
+            if not isinstance(error, CasebookError):
+                # Expected failures carry their own message; anything else is a bug, and
+                # its traceback belongs in the log, not in front of the user.
+                _log.error("task %r failed", self._label, exc_info=error)
+            if self._on_error is not None:
+                self._on_error(error)
+            else:
+                self._runner.failed.emit(str(error) or type(error).__name__)
+        finally:
+            self._runner._forget(self)
+
+    def _finish(self) -> None:
+        self._finished = True
+        self.finished.emit()
+
+
+class TaskRunner(QObject):
+    """Runs tasks on worker threads and calls their callbacks on the GUI thread.
+
+    ``failed`` carries the message of a failed task that had no ``on_error``; the main
+    window shows it. ``idle`` is emitted when the last outstanding task has been
+    delivered, which is what tests wait for.
+    """
+
+    failed = Signal(str)
+    idle = Signal()
+
+    def __init__(self, parent: QObject | None = None, max_threads: int | None = None) -> None:
+        super().__init__(parent)
+        self._pool = QThreadPool(self)
+        if max_threads is not None:
+            self._pool.setMaxThreadCount(max_threads)
+        self._write_pool = QThreadPool(self)
+        self._write_pool.setMaxThreadCount(1)
+        self._tasks: set[TaskHandle[Any]] = set()
+        self._closing = False
+
+    @property
+    def closing(self) -> bool:
+        """True after ``shutdown``: outcomes are no longer delivered."""
+        return self._closing
+
+    @property
+    def active_count(self) -> int:
+        """Tasks submitted whose outcome has not been delivered yet."""
+        return len(self._tasks)
+
+    def run(
+        self,
+        fn: Callable[[Progress], T],
+        on_done: Callable[[T], None] | None,
+        on_error: Callable[[BaseException], None] | None = None,
+        on_progress: Callable[[int, int, str], None] | None = None,
+        label: str = "",
+    ) -> TaskHandle[T]:
+        """Run ``fn(progress)`` on a worker thread; see the module docstring."""
+        return self._submit(self._pool, fn, on_done, on_error, on_progress, label)
+
+    def run_write(
+        self,
+        fn: Callable[[Progress], T],
+        on_done: Callable[[T], None] | None,
+        on_error: Callable[[BaseException], None] | None = None,
+        on_progress: Callable[[int, int, str], None] | None = None,
+        label: str = "",
+    ) -> TaskHandle[T]:
+        """Like ``run``, but on the single write thread, after every earlier write."""
+        return self._submit(self._write_pool, fn, on_done, on_error, on_progress, label)
+
+    def _submit(
+        self,
+        pool: QThreadPool,
+        fn: Callable[[Progress], T],
+        on_done: Callable[[T], None] | None,
+        on_error: Callable[[BaseException], None] | None,
+        on_progress: Callable[[int, int, str], None] | None,
+        label: str,
+    ) -> TaskHandle[T]:
+        # The handle must live on the GUI thread: that is where its queued slots run.
+        if QThread.currentThread() is not self.thread():
+            raise RuntimeError("tasks must be started from the thread that owns the TaskRunner")
+        if self._closing:
+            raise RuntimeError("the TaskRunner has been shut down")
+        handle = TaskHandle(self, fn, on_done, on_error, on_progress, label)
+        self._tasks.add(handle)
+        pool.start(handle._execute)
+        return handle
+
+    def _forget(self, handle: TaskHandle[Any]) -> None:
+        self._tasks.discard(handle)
+        handle.deleteLater()
+        if not self._tasks:
+            self.idle.emit()
+
+    def cancel_all(self) -> None:
+        """Ask every outstanding task to stop."""
+        for handle in list(self._tasks):
+            handle.cancel()
+
+    def wait_all(self, timeout_ms: int = 30_000) -> bool:
+        """Join the worker threads, then deliver the outcomes they left behind.
+
+        Returns False if some task was still running after *timeout_ms*. Only this
+        runner's own queued calls are delivered, not other pending events, so waiting
+        here cannot re-enter unrelated parts of the window.
+        """
+        deadline = QDeadlineTimer(timeout_ms)
+        joined = self._pool.waitForDone(deadline) and self._write_pool.waitForDone(deadline)
+        for handle in list(self._tasks):
+            QCoreApplication.sendPostedEvents(handle, QEvent.Type.MetaCall)
+        return joined
+
+    def shutdown(self, timeout_ms: int = 10_000) -> bool:
+        """Cancel everything, wait for the workers, and drop their outcomes (on quit)."""
+        self._closing = True
+        self.cancel_all()
+        return self.wait_all(timeout_ms)
+
+
+_app_runner: TaskRunner | None = None
+
+
+def task_runner() -> TaskRunner:
+    """The application-wide ``TaskRunner`` (created on first use, owned by the application)."""
+    global _app_runner
+    if _app_runner is None:
+        _app_runner = TaskRunner(QCoreApplication.instance())
+    return _app_runner
+
+
+class ProgressDialog(QProgressDialog):
+    """A window-modal progress dialog that follows one task.
+
+    It appears only if the task is still running after ``SHOW_DELAY_MS``, so quick work
+    does not flash a window. Progress goes to the bar directly rather than through
+    ``QProgressDialog.setValue``, which spins a nested event loop once the dialog is
+    visible and could deliver the task's result in the middle of an update.
+    """
+
+    SHOW_DELAY_MS = 400
+    _STEPS = 1000
+
+    def __init__(self, parent: QWidget | None, label: str, cancellable: bool = True) -> None:
+        super().__init__(parent)
+        self._label = label
+        self._cancellable = cancellable
+        self._handle: TaskHandle[Any] | None = None
+        self._done = False
+        self._bar = QProgressBar(self)
+        self.setBar(self._bar)
+        self.setWindowTitle(label)
+        self.setLabelText(label)
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        self.setAutoReset(False)
+        self.setAutoClose(False)
+        if not cancellable:
+            self.setCancelButton(None)
+        self.setRange(0, 0)  # a busy indicator until the task reports a total
+        self.setMinimumDuration(self.SHOW_DELAY_MS)
+        # At the minimum, setValue() (re)starts Qt's timer that shows the dialog after
+        # the minimum duration; later updates bypass it (see the class docstring).
+        self.setValue(0)
+
+    def attach(self, handle: TaskHandle[Any]) -> None:
+        """Follow *handle*: close when it finishes, cancel it when the user cancels."""
+        self._handle = handle
+        handle.finished.connect(self.finish)
+        if self._cancellable:
+            self.canceled.connect(handle.cancel)
+
+    @Slot(int, int, str)
+    def show_progress(self, done: int, total: int, text: str = "") -> None:
+        if self._done:
+            return
+        if total > 0:
+            self._bar.setRange(0, self._STEPS)
+            self._bar.setValue(round(self._STEPS * min(max(done, 0), total) / total))
+        else:
+            self._bar.setRange(0, 0)
+        self.setLabelText(text or self._label)
+
+    @Slot()
+    def finish(self) -> None:
+        """Hide for good: the task is over."""
+        if self._done:
+            return
+        self._done = True
+        self.reset()  # also stops the pending show timer
+        self.hide()
+        self.deleteLater()
+
+    def reject(self) -> None:
+        # Escape: the same as the Cancel button, or nothing when there is no Cancel.
+        if self._cancellable and not self._done:
+            self.canceled.emit()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._done or self._cancellable:
+            super().closeEvent(event)
+        else:
+            event.ignore()
+
+
+def run_with_progress(
+    parent: QWidget | None,
+    label: str,
+    fn: Callable[[Progress], T],
+    on_done: Callable[[T], None] | None,
+    cancellable: bool = True,
+    on_error: Callable[[BaseException], None] | None = None,
+    runner: TaskRunner | None = None,
+    write: bool = False,
+) -> TaskHandle[T]:
+    """Run *fn* like ``TaskRunner.run`` (``run_write`` if *write*) behind a progress dialog.
+
+    The dialog closes before ``on_done``/``on_error`` run, so a message box they show is
+    not stacked under it.
+    """
+    runner = runner if runner is not None else task_runner()
+    dialog = ProgressDialog(parent, label, cancellable)
+    submit = runner.run_write if write else runner.run
+    handle = submit(fn, on_done, on_error, dialog.show_progress, label)
+    dialog.attach(handle)
+    return handle
