@@ -144,6 +144,85 @@ def cmd_db_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _passphrase(args: argparse.Namespace, *, confirm: bool) -> str:
+    if getattr(args, "passphrase_stdin", False):
+        value = sys.stdin.readline().rstrip("\r\n")
+        if not value:
+            raise CommandError(tr("--passphrase-stdin: standard input held no passphrase"))
+        return value
+    if not sys.stdin.isatty():
+        raise CommandError(tr("no passphrase: use --passphrase-stdin or run in a terminal"))
+    value = getpass.getpass(tr("Recovery passphrase: "))
+    if confirm and getpass.getpass(tr("Repeat the passphrase: ")) != value:
+        raise CommandError(tr("the two passphrases differ; nothing was written"))
+    return value
+
+
+def _require_admin_login(db: Database, args: argparse.Namespace, what: str) -> Actor:
+    actor = _act_as(db, args)
+    if not actor.is_admin:
+        raise CommandError(tr("only an administrator can {what}").format(what=what))
+    return actor
+
+
+def cmd_db_export_key(args: argparse.Namespace) -> int:
+    from casebook import keys
+    from casebook.services.common import log
+
+    target = Path(args.file).expanduser()
+    if target.exists():
+        raise CommandError(tr("{path} already exists; choose a new file name").format(path=target))
+    db = _open(args)
+    try:
+        actor = _require_admin_login(db, args, tr("export the database key"))
+        data = keys.export_recovery(db, _passphrase(args, confirm=True))
+        try:
+            with target.open("xb") as fh:
+                fh.write(data)
+        except OSError as exc:
+            raise CommandError(tr("cannot write {path}: {reason}").format(
+                path=target, reason=exc.strerror)) from None
+        with db.session() as session:
+            log(session, actor, "key_export", details={"file": target.name})
+    finally:
+        db.close()
+    print(tr("Recovery copy of the key written to {path}. Keep it and the passphrase apart, "
+             "somewhere safe.").format(path=target))
+    return EXIT_OK
+
+
+def cmd_db_import_key(args: argparse.Namespace) -> int:
+    from casebook import keys
+
+    location = _location(args)
+    if location.path is None:
+        raise CommandError(tr("a clinic server has no key file; only encrypted files do"))
+    source = Path(args.file).expanduser()
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise CommandError(tr("cannot read {path}: {reason}").format(
+            path=source, reason=exc.strerror)) from None
+    keys.import_recovery(location.path, data, _passphrase(args, confirm=False))
+    print(tr("The key for {path} is now in this computer's keyring").format(path=location.path))
+    return EXIT_OK
+
+
+def cmd_db_rekey(args: argparse.Namespace) -> int:
+    from casebook import keys
+    from casebook.services.common import log
+
+    db = _open(args)
+    actor = _require_admin_login(db, args, tr("change the database key"))
+    with db.session() as session:
+        log(session, actor, "rekey")
+    db = keys.rekey(db)
+    db.close()
+    print(tr("{path} is now encrypted with a new key (kept in the keyring). Export a new recovery "
+             "copy: the old one no longer opens it.").format(path=db.location.describe()))
+    return EXIT_OK
+
+
 # -------------------------------------------------------------- user commands
 
 
@@ -300,6 +379,21 @@ def build_parser() -> argparse.ArgumentParser:
                    ).set_defaults(func=cmd_db_upgrade)
     dbs.add_parser("check", help=tr("verify integrity, foreign keys, encryption and the audit "
                                     "chain")).set_defaults(func=cmd_db_check)
+
+    exp = dbs.add_parser("export-key", help=tr("write a passphrase-protected recovery copy of the "
+                                               "key (admins)"))
+    exp.add_argument("file", metavar="FILE")
+    exp.add_argument("--passphrase-stdin", action="store_true",
+                     help=tr("read the passphrase from standard input"))
+    exp.set_defaults(func=cmd_db_export_key)
+    imp = dbs.add_parser("import-key", help=tr("put a recovery copy of the key into this "
+                                               "computer's keyring"))
+    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("--passphrase-stdin", action="store_true",
+                     help=tr("read the passphrase from standard input"))
+    imp.set_defaults(func=cmd_db_import_key)
+    dbs.add_parser("rekey", help=tr("re-encrypt under a new key (admins; backup first)")
+                   ).set_defaults(func=cmd_db_rekey)
 
     user = sub.add_parser("user", help=tr("staff accounts"))
     us = user.add_subparsers(title=tr("user commands"), metavar="ACTION", required=True,

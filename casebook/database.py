@@ -85,7 +85,20 @@ def open_database(location: DatabaseLocation, *, key_file: Path | None = None,
         check_file_header(location.path)
         key = resolve_key(location, key_file=key_file)
     engine = make_engine(location, key_hex=key, echo=echo)
-    _probe(engine, location)
+    try:
+        _probe(engine, location)
+    except DatabaseError:
+        # A rekey interrupted after the file changed: the new key waits as "pending".
+        from casebook.keys import promote_pending_key
+
+        if location.path is None or key_file is not None or keystore.key_from_environment():
+            raise
+        promoted = promote_pending_key(location.path)
+        if promoted is None:
+            raise
+        key = promoted
+        engine = make_engine(location, key_hex=key, echo=echo)
+        _probe(engine, location)
     if check_schema:
         try:
             schema.ensure_current(engine)

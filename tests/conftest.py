@@ -90,3 +90,35 @@ def staff(db: Database) -> Staff:
                           role="specialist", password=TEST_PASSWORD, supervisor="super2")
     return Staff(admin, _actor(db, "supervisor"), _actor(db, "peer1"), _actor(db, "peer2"),
                  _actor(db, "super2"), _actor(db, "outsider"))
+
+
+# ------------------------------------------------------------------------------
+# CI refuses a run where the tests of a real part were skipped: a green run that
+# never talked to the real keyring (or server) proves nothing about it.
+
+_REQUIRED = {"real_keyring": "CASEBOOK_REQUIRE_REAL_KEYRING", "postgres": "CASEBOOK_REQUIRE_POSTGRES"}
+_outcomes: dict[str, dict[str, int]] = {m: {"passed": 0, "skipped": 0} for m in _REQUIRED}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    for marker in _REQUIRED:
+        if marker not in report.keywords:
+            continue
+        if report.skipped:
+            _outcomes[marker]["skipped"] += 1
+        elif report.when == "call" and report.passed:
+            _outcomes[marker]["passed"] += 1
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    problems = []
+    for marker, env in _REQUIRED.items():
+        if os.environ.get(env) != "1":
+            continue
+        seen = _outcomes[marker]
+        if seen["skipped"] or not seen["passed"]:
+            problems.append(f"{marker}: {seen['passed']} passed, {seen['skipped']} skipped "
+                            f"({env}=1 requires them all to run)")
+    if problems and session.config.option.collectonly is False and not session.config.option.keyword:
+        print("\n" + "\n".join(problems))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

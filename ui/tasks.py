@@ -92,14 +92,13 @@ class TaskHandle(QObject, Generic[T]):
 
     ``finished`` is emitted on the GUI thread once the task is over, however it ended,
     just before its callbacks run; a dialog or a disabled button can follow it.
+
+    The worker thread never touches the Qt side of a handle: it reports through the
+    runner, which outlives every task, so a handle can be deleted as soon as its
+    outcome is delivered even if the worker is still on its way out.
     """
 
     finished = Signal()
-
-    # Worker-to-GUI-thread channel; queued because the worker emits them.
-    _succeeded = Signal(object)
-    _errored = Signal(object)
-    _progressed = Signal(object, object, str)
 
     def __init__(
         self,
@@ -111,22 +110,17 @@ class TaskHandle(QObject, Generic[T]):
         label: str,
     ) -> None:
         # Parented so that Qt, not Python's reference count, decides when it is deleted:
-        # the last reference is dropped inside its own slot, where an immediate delete
-        # would pull the object out from under the event being delivered to it.
+        # the last reference may be dropped on a worker thread, where deleting a QObject
+        # that belongs to the GUI thread is not allowed.
         super().__init__(runner)
         self._runner = runner
-        self._fn = fn
+        self._fn: Callable[[Progress], T] | None = fn
         self._on_done = on_done
         self._on_error = on_error
         self._on_progress = on_progress
         self._label = label
         self._cancel_event = threading.Event()
         self._finished = False
-        self._progress = Progress(self._emit_progress, self._cancel_event)
-        queued = Qt.ConnectionType.QueuedConnection
-        self._succeeded.connect(self._deliver_result, queued)
-        self._errored.connect(self._deliver_error, queued)
-        self._progressed.connect(self._deliver_progress, queued)
 
     @property
     def label(self) -> str:
@@ -148,38 +142,40 @@ class TaskHandle(QObject, Generic[T]):
     # -- worker thread ---------------------------------------------------------------------
 
     def _emit_progress(self, done: int, total: int, text: str) -> None:
-        self._progressed.emit(done, total, text)
+        self._runner._progressed.emit(self, done, total, text)
 
     def _execute(self) -> None:
-        if self._cancel_event.is_set():
-            self._errored.emit(TaskCancelled())
+        fn = self._fn
+        if fn is None or self._cancel_event.is_set():
+            self._runner._errored.emit(self, TaskCancelled())
             return
+        # Made here rather than kept on the handle: a handle <-> progress reference cycle
+        # would leave the handle to the cyclic garbage collector, which may run on any
+        # thread.
+        progress = Progress(self._emit_progress, self._cancel_event)
         try:
-            result = self._fn(self._progress)
+            result = fn(progress)
         # A worker has no caller to pass anything on to; whatever escapes must be
         # delivered, or the runner would wait for this task forever.
         except BaseException as exc:
-            self._errored.emit(exc)
+            self._runner._errored.emit(self, exc)
         else:
-            self._succeeded.emit(result)
+            self._runner._succeeded.emit(self, result)
 
     # -- GUI thread ------------------------------------------------------------------------
 
-    @Slot(object, object, str)
     def _deliver_progress(self, done: int, total: int, text: str) -> None:
         if self._on_progress is not None and not self._finished and not self.cancelled:
             self._on_progress(done, total, text)
 
-    @Slot(object)
     def _deliver_result(self, result: Any) -> None:
         self._finish()
         try:
             if self._on_done is not None and not self.cancelled and not self._runner.closing:
                 self._on_done(result)
         finally:
-            self._runner._forget(self)
+            self._release()
 
-    @Slot(object)
     def _deliver_error(self, error: BaseException) -> None:
         self._finish()
         try:
@@ -194,11 +190,21 @@ class TaskHandle(QObject, Generic[T]):
             else:
                 self._runner.failed.emit(str(error) or type(error).__name__)
         finally:
-            self._runner._forget(self)
+            self._release()
 
     def _finish(self) -> None:
         self._finished = True
         self.finished.emit()
+
+    def _release(self) -> None:
+        # The worker's reference to this handle may be the last one and is dropped on
+        # the worker thread. Letting go of the callables here, on the GUI thread, keeps
+        # a widget they capture from being destroyed over there.
+        self._fn = None
+        self._on_done = None
+        self._on_error = None
+        self._on_progress = None
+        self._runner._forget(self)
 
 
 class TaskRunner(QObject):
@@ -207,10 +213,19 @@ class TaskRunner(QObject):
     ``failed`` carries the message of a failed task that had no ``on_error``; the main
     window shows it. ``idle`` is emitted when the last outstanding task has been
     delivered, which is what tests wait for.
+
+    Call ``shutdown`` before the runner is destroyed (the application-wide runner does
+    so on quit): its workers report through it, so it must outlive them.
     """
 
     failed = Signal(str)
     idle = Signal()
+
+    # Worker-to-GUI-thread channel: emitted on worker threads, delivered queued to the
+    # slots below on the runner's own (GUI) thread.
+    _succeeded = Signal(object, object)
+    _errored = Signal(object, object)
+    _progressed = Signal(object, object, object, str)
 
     def __init__(self, parent: QObject | None = None, max_threads: int | None = None) -> None:
         super().__init__(parent)
@@ -221,6 +236,22 @@ class TaskRunner(QObject):
         self._write_pool.setMaxThreadCount(1)
         self._tasks: set[TaskHandle[Any]] = set()
         self._closing = False
+        queued = Qt.ConnectionType.QueuedConnection
+        self._succeeded.connect(self._on_succeeded, queued)
+        self._errored.connect(self._on_errored, queued)
+        self._progressed.connect(self._on_progressed, queued)
+
+    @Slot(object, object)
+    def _on_succeeded(self, handle: TaskHandle[Any], result: object) -> None:
+        handle._deliver_result(result)
+
+    @Slot(object, object)
+    def _on_errored(self, handle: TaskHandle[Any], error: BaseException) -> None:
+        handle._deliver_error(error)
+
+    @Slot(object, object, object, str)
+    def _on_progressed(self, handle: TaskHandle[Any], done: int, total: int, text: str) -> None:
+        handle._deliver_progress(done, total, text)
 
     @property
     def closing(self) -> bool:
@@ -293,8 +324,7 @@ class TaskRunner(QObject):
         """
         deadline = QDeadlineTimer(timeout_ms)
         joined = self._pool.waitForDone(deadline) and self._write_pool.waitForDone(deadline)
-        for handle in list(self._tasks):
-            QCoreApplication.sendPostedEvents(handle, QEvent.Type.MetaCall)
+        QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall)
         return joined
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
@@ -311,7 +341,10 @@ def task_runner() -> TaskRunner:
     """The application-wide ``TaskRunner`` (created on first use, owned by the application)."""
     global _app_runner
     if _app_runner is None:
-        _app_runner = TaskRunner(QCoreApplication.instance())
+        app = QCoreApplication.instance()
+        _app_runner = TaskRunner(app)
+        if app is not None:
+            app.aboutToQuit.connect(_app_runner.shutdown)
     return _app_runner
 
 

@@ -32,6 +32,7 @@ from reportlab.platypus import (
     BaseDocTemplate,
     Flowable,
     Frame,
+    KeepTogether,
     PageTemplate,
     Paragraph,
     Table,
@@ -421,6 +422,32 @@ class _NumberedCanvas(Canvas):
         self.restoreState()
 
 
+class _KeepWithNext(KeepTogether):
+    """Keeps a heading on the same page as what follows it, without wasting pages.
+
+    reportlab's own grouping moves a heading and a long table together to a new page
+    whenever the pair does not fit, even though the table would split anyway, which
+    leaves most of a page blank before every long section. Here the page only
+    breaks when nothing of the following flowable would fit under the heading.
+    """
+
+    def split(self, aW: float, aH: float) -> list[Flowable]:
+        content = list(self._content)
+        if len(content) > 1:
+            lead, last = content[:-1], content[-1]
+            lead_h = 0.0
+            for flowable in lead:
+                _, h = flowable.wrap(aW, aH)
+                lead_h += h + flowable.getSpaceBefore() + flowable.getSpaceAfter()
+            room = aH - lead_h - last.getSpaceBefore()
+            if room > 0:
+                _, last_h = last.wrap(aW, room)
+                if last_h <= room or last.split(aW, room):
+                    return content
+        result: list[Flowable] = super().split(aW, aH)
+        return result
+
+
 def _render(meta: ReportMeta, story: list[Flowable]) -> bytes:
     ensure_fonts()
     width, height = meta.pagesize
@@ -466,6 +493,7 @@ def _render(meta: ReportMeta, story: list[Flowable]) -> bytes:
         invariant=1,
         pageCompression=1,
     )
+    doc.keepTogetherClass = _KeepWithNext
     frame = Frame(
         _MARGIN_X,
         bottom,

@@ -60,6 +60,35 @@ def _fit(text: str, font: str, size: float, width: float) -> str:
     return text.rstrip() + "…" if text else ""
 
 
+def _side_label(text: str, font: str, width: float, max_lines: int) -> list[str]:
+    """Break a right-hand label into at most *max_lines* lines of *width*."""
+    words = plain_text(text, keep_newlines=False).split()
+    lines: list[str] = []
+    while words and len(lines) < max_lines:
+        line = words.pop(0)
+        while words and stringWidth(f"{line} {words[0]}", font, _LABEL_SIZE) <= width:
+            line = f"{line} {words.pop(0)}"
+        lines.append(line)
+    if words:
+        lines[-1] = f"{lines[-1]} {' '.join(words)}"
+    return [_fit(line, font, _LABEL_SIZE, width) for line in lines]
+
+
+def _add_side_label(
+    drawing: Drawing, lines: list[str], x: float, centre_y: float, font: str, colour: object
+) -> None:
+    leading = _LABEL_SIZE + 1.5
+    # Centre the block of lines on centre_y; each baseline sits a third of the size
+    # below the visual middle of its line.
+    first = centre_y + (len(lines) - 1) * leading / 2 - _LABEL_SIZE / 3
+    for i, line in enumerate(lines):
+        drawing.add(
+            String(
+                x, first - i * leading, line, fontName=font, fontSize=_LABEL_SIZE, fillColor=colour
+            )
+        )
+
+
 def _tick_step(span: int) -> int:
     """A round step giving at most about six horizontal grid lines."""
     for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000):
@@ -149,17 +178,9 @@ def trend_chart(
             )
         )
         if label and hi - lo >= _LABEL_SIZE * 0.8:
-            drawing.add(
-                String(
-                    label_x,
-                    (lo + hi) / 2 - _LABEL_SIZE / 3,
-                    _fit(plain_text(label, keep_newlines=False), FONT_REGULAR, _LABEL_SIZE,
-                         label_room),
-                    fontName=FONT_REGULAR,
-                    fontSize=_LABEL_SIZE,
-                    fillColor=MUTED,
-                )
-            )
+            max_lines = 2 if hi - lo >= 2 * (_LABEL_SIZE + 1.5) else 1
+            lines = _side_label(label, FONT_REGULAR, label_room, max_lines)
+            _add_side_label(drawing, lines, label_x, (lo + hi) / 2, FONT_REGULAR, MUTED)
 
     step = _tick_step(y_max - y_min)
     first_tick = math.ceil(y_min / step) * step
@@ -181,8 +202,9 @@ def trend_chart(
         Rect(plot_x, plot_y, plot_w, plot_h, fillColor=None, strokeColor=RULE, strokeWidth=0.6)
     )
 
+    cutoff_y: float | None = None
     if cutoff is not None and y_min <= cutoff <= y_max:
-        y = y_at(cutoff)
+        y = cutoff_y = y_at(cutoff)
         drawing.add(
             Line(
                 plot_x,
@@ -195,24 +217,31 @@ def trend_chart(
             )
         )
         text = cutoff_label or tr("Cut-off {value}").format(value=cutoff)
-        drawing.add(
-            String(
-                label_x,
-                y - _LABEL_SIZE / 3,
-                _fit(plain_text(text, keep_newlines=False), FONT_BOLD, _LABEL_SIZE, label_room),
-                fontName=FONT_BOLD,
-                fontSize=_LABEL_SIZE,
-                fillColor=_CUTOFF_COLOUR,
-            )
-        )
+        lines = _side_label(text, FONT_BOLD, label_room, 2)
+        _add_side_label(drawing, lines, label_x, y, FONT_BOLD, _CUTOFF_COLOUR)
 
     ordered = sorted(points, key=lambda p: p[0])
     if not ordered:
+        message = tr("No assessments yet")
+        box_w = stringWidth(message, FONT_REGULAR, 9) + 16
+        drawing.add(
+            Rect(
+                plot_x + (plot_w - box_w) / 2,
+                plot_y + plot_h / 2 - 9,
+                box_w,
+                18,
+                rx=3,
+                ry=3,
+                fillColor=colors.white,
+                strokeColor=GRID,
+                strokeWidth=0.5,
+            )
+        )
         drawing.add(
             String(
                 plot_x + plot_w / 2,
                 plot_y + plot_h / 2 - 3,
-                tr("No assessments yet"),
+                message,
                 fontName=FONT_REGULAR,
                 fontSize=9,
                 fillColor=MUTED,
@@ -233,8 +262,10 @@ def trend_chart(
     # Within one year day and month suffice; across years the full date avoids
     # guessing which January is meant.
     same_year = first_day.year == last_day.year
-    sample = format_date_short(first_day, locale_name) if same_year else format_date(
-        first_day, locale_name
+    sample = (
+        format_date_short(first_day, locale_name)
+        if same_year
+        else format_date(first_day, locale_name)
     )
     slots = max(2, int(inner_w // (stringWidth(sample, FONT_REGULAR, _LABEL_SIZE) + 14)))
     for tick in _date_ticks(first_day, last_day, slots):
@@ -263,10 +294,14 @@ def trend_chart(
     # numbers never pile up on each other.
     show_all = len(coords) <= _MAX_VALUE_LABELS
     for index, ((x, y), (_, score)) in enumerate(zip(coords, ordered, strict=True)):
-        drawing.add(Circle(x, y, 2.4, fillColor=ACCENT, strokeColor=colors.white,
-                           strokeWidth=0.6))
+        drawing.add(Circle(x, y, 2.4, fillColor=ACCENT, strokeColor=colors.white, strokeWidth=0.6))
         if show_all or index == len(coords) - 1:
-            above = y + 4 if y + 4 + _LABEL_SIZE <= plot_y + plot_h else y - 4 - _LABEL_SIZE
+            above = y + 4
+            # Below the marker instead when above would leave the plot or sit on the
+            # cut-off line (where the dashes make the digits hard to read).
+            crosses_cutoff = cutoff_y is not None and above - 1 <= cutoff_y <= above + _LABEL_SIZE
+            if above + _LABEL_SIZE > plot_y + plot_h or crosses_cutoff:
+                above = y - 4 - _LABEL_SIZE
             drawing.add(
                 String(
                     x,

@@ -189,8 +189,10 @@ def styles() -> ReportStyles:
         textColor=INK,
         alignment=TA_LEFT,
         spaceAfter=4,
-        # A long e-mail address or URL in a narrow cell must wrap, not overflow.
+        # A long e-mail address or URL in a narrow cell must wrap, not overflow;
+        # a double-barrelled name should break at its hyphen first.
         splitLongWords=1,
+        embeddedHyphenation=1,
     )
     cell = ParagraphStyle(
         "CasebookCell", parent=body, fontSize=9, leading=11.5, spaceAfter=0, spaceBefore=0
