@@ -41,8 +41,13 @@ def _raw_connection(db: Database) -> Any:
     return db.engine.raw_connection()
 
 
-def backup_to(db: Database, target: Path, *, actor_name: str = "",
-              progress: Callable[[int, int], None] | None = None) -> BackupInfo:
+def backup_to(
+    db: Database,
+    target: Path,
+    *,
+    actor_name: str = "",
+    progress: Callable[[int, int], None] | None = None,
+) -> BackupInfo:
     """Write a verified encrypted backup to *target* (atomically: temp file, then rename)."""
     from sqlcipher3 import dbapi2
 
@@ -50,16 +55,27 @@ def backup_to(db: Database, target: Path, *, actor_name: str = "",
     from casebook.security import audit
 
     if db.location.path is None:
-        raise DatabaseError(tr("A clinic server is backed up on the server (pg_dump); see the "
-                               "README section 'Clinic server'"))
+        raise DatabaseError(
+            tr(
+                "A clinic server is backed up on the server (pg_dump); see the "
+                "README section 'Clinic server'"
+            )
+        )
     target = target.expanduser().absolute()
     if target.resolve() == db.location.path.resolve():
-        raise DatabaseError(tr("The backup cannot overwrite the database itself; choose another file"))
+        raise DatabaseError(
+            tr("The backup cannot overwrite the database itself; choose another file")
+        )
     if not target.parent.is_dir():
         raise DatabaseError(tr("The folder {dir} does not exist").format(dir=target.parent))
     with session_scope(db.factory) as session:
-        audit.record(session, user_id=None, username=actor_name, action="backup",
-                     details={"target": target.name})
+        audit.record(
+            session,
+            user_id=None,
+            username=actor_name,
+            action="backup",
+            details={"target": target.name},
+        )
     key = _key_of(db)
     tmp = target.with_name(f".{target.name}.partial")
     raw = _raw_connection(db)
@@ -82,8 +98,9 @@ def backup_to(db: Database, target: Path, *, actor_name: str = "",
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        raise DatabaseError(tr("Cannot write the backup {path}: {reason}").format(
-            path=target, reason=exc.strerror)) from None
+        raise DatabaseError(
+            tr("Cannot write the backup {path}: {reason}").format(path=target, reason=exc.strerror)
+        ) from None
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -119,8 +136,11 @@ def verify_backup(path: Path, key_hex: str) -> BackupInfo:
             raise DatabaseError(describe_operational_error(exc, location)) from None
         bad = [r for r in results if not r.ok]
         if bad:
-            raise DatabaseError(tr("The backup {path} failed its check: {what}").format(
-                path=path, what="; ".join(f"{r.name}: {r.detail}" for r in bad)))
+            raise DatabaseError(
+                tr("The backup {path} failed its check: {what}").format(
+                    path=path, what="; ".join(f"{r.name}: {r.detail}" for r in bad)
+                )
+            )
         from casebook.security.audit import verify_chain
 
         with probe.session(read_only=True) as s:
@@ -138,8 +158,11 @@ def automatic_backup(db: Database, *, reason: str, keep: int = DEFAULT_KEEP) -> 
     try:
         folder.mkdir(exist_ok=True)
     except OSError as exc:
-        raise DatabaseError(tr("Cannot create the backup folder {dir}: {reason}").format(
-            dir=folder, reason=exc.strerror)) from None
+        raise DatabaseError(
+            tr("Cannot create the backup folder {dir}: {reason}").format(
+                dir=folder, reason=exc.strerror
+            )
+        ) from None
     stamp = datetime.now().strftime("%Y%m%dT%H%M%S%f")
     target = folder / f"{db.location.path.stem}-{reason}-{stamp}.db"
     backup_to(db, target, actor_name="casebook")
@@ -151,8 +174,11 @@ def list_backups(db_path: Path) -> list[Path]:
     folder = backup_dir(db_path)
     if not folder.is_dir():
         return []
-    found = [p for p in folder.iterdir()
-             if (m := _BACKUP_NAME.match(p.name)) and m["stem"] == db_path.stem]
+    found = [
+        p
+        for p in folder.iterdir()
+        if (m := _BACKUP_NAME.match(p.name)) and m["stem"] == db_path.stem
+    ]
     return sorted(found, key=lambda p: _BACKUP_NAME.match(p.name)["stamp"])  # type: ignore[index]
 
 

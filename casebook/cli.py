@@ -64,8 +64,9 @@ def _password_from(args: argparse.Namespace, prompt: str) -> str:
     if value:
         return value
     if not sys.stdin.isatty():
-        raise CommandError(tr("no password: set {env} or run the command in a terminal").format(
-            env=ENV_PASSWORD))
+        raise CommandError(
+            tr("no password: set {env} or run the command in a terminal").format(env=ENV_PASSWORD)
+        )
     return getpass.getpass(prompt)
 
 
@@ -74,8 +75,12 @@ def _act_as(db: Database, args: argparse.Namespace) -> Actor:
     from casebook.services import users
 
     if not args.user:
-        raise CommandError(tr("this command acts as a staff member: add --user NAME (password from "
-                              "{env} or a prompt)").format(env=ENV_PASSWORD))
+        raise CommandError(
+            tr(
+                "this command acts as a staff member: add --user NAME (password from "
+                "{env} or a prompt)"
+            ).format(env=ENV_PASSWORD)
+        )
     password = _password_from(args, tr("Password for {u}: ").format(u=args.user))
     with db.session() as session:
         outcome = users.authenticate(session, args.user, password)
@@ -94,8 +99,12 @@ def cmd_db_init(args: argparse.Namespace) -> int:
     db.close()
     print(tr("Created {where}").format(where=location.describe()))
     if location.path is not None and not _key_file(args) and not keystore.key_from_environment():
-        print(tr("The encryption key is kept in {backend}. Export a recovery copy now with "
-                 "'casebook db export-key FILE'.").format(backend=keystore.backend_description()))
+        print(
+            tr(
+                "The encryption key is kept in {backend}. Export a recovery copy now with "
+                "'casebook db export-key FILE'."
+            ).format(backend=keystore.backend_description())
+        )
     print(tr("Next: create the first administrator with 'casebook user add NAME --role admin'"))
     return EXIT_OK
 
@@ -105,6 +114,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
     db = _open(args, check_schema=False)
     try:
+
         def backup() -> None:
             from casebook.backup import automatic_backup
 
@@ -113,11 +123,17 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
                 print(tr("Backup taken: {path}").format(path=path))
 
         if schema.upgrade_with_backup(db.engine, backup):
-            print(tr("Upgraded {where} to schema {rev}").format(
-                where=db.location.describe(), rev=schema.head_revision()))
+            print(
+                tr("Upgraded {where} to schema {rev}").format(
+                    where=db.location.describe(), rev=schema.head_revision()
+                )
+            )
         else:
-            print(tr("{where} is already up to date (schema {rev})").format(
-                where=db.location.describe(), rev=schema.head_revision()))
+            print(
+                tr("{where} is already up to date (schema {rev})").format(
+                    where=db.location.describe(), rev=schema.head_revision()
+                )
+            )
     finally:
         db.close()
     return EXIT_OK
@@ -137,8 +153,10 @@ def cmd_db_check(args: argparse.Namespace) -> int:
         print(f"{r.name.ljust(width)}  {mark:8} {r.detail}")
     bad = [r for r in results if not r.ok]
     if bad:
-        print(tr("{n} problem(s) found in {where}").format(n=len(bad), where=db.location.describe()),
-              file=sys.stderr)
+        print(
+            tr("{n} problem(s) found in {where}").format(n=len(bad), where=db.location.describe()),
+            file=sys.stderr,
+        )
         return EXIT_FAILURE
     print(tr("{where} passed every check").format(where=db.location.describe()))
     return EXIT_OK
@@ -180,14 +198,19 @@ def cmd_db_export_key(args: argparse.Namespace) -> int:
             with target.open("xb") as fh:
                 fh.write(data)
         except OSError as exc:
-            raise CommandError(tr("cannot write {path}: {reason}").format(
-                path=target, reason=exc.strerror)) from None
+            raise CommandError(
+                tr("cannot write {path}: {reason}").format(path=target, reason=exc.strerror)
+            ) from None
         with db.session() as session:
             log(session, actor, "key_export", details={"file": target.name})
     finally:
         db.close()
-    print(tr("Recovery copy of the key written to {path}. Keep it and the passphrase apart, "
-             "somewhere safe.").format(path=target))
+    print(
+        tr(
+            "Recovery copy of the key written to {path}. Keep it and the passphrase apart, "
+            "somewhere safe."
+        ).format(path=target)
+    )
     return EXIT_OK
 
 
@@ -201,8 +224,9 @@ def cmd_db_import_key(args: argparse.Namespace) -> int:
     try:
         data = source.read_bytes()
     except OSError as exc:
-        raise CommandError(tr("cannot read {path}: {reason}").format(
-            path=source, reason=exc.strerror)) from None
+        raise CommandError(
+            tr("cannot read {path}: {reason}").format(path=source, reason=exc.strerror)
+        ) from None
     keys.import_recovery(location.path, data, _passphrase(args, confirm=False))
     print(tr("The key for {path} is now in this computer's keyring").format(path=location.path))
     return EXIT_OK
@@ -218,8 +242,12 @@ def cmd_db_rekey(args: argparse.Namespace) -> int:
         log(session, actor, "rekey")
     db = keys.rekey(db)
     db.close()
-    print(tr("{path} is now encrypted with a new key (kept in the keyring). Export a new recovery "
-             "copy: the old one no longer opens it.").format(path=db.location.describe()))
+    print(
+        tr(
+            "{path} is now encrypted with a new key (kept in the keyring). Export a new recovery "
+            "copy: the old one no longer opens it."
+        ).format(path=db.location.describe())
+    )
     return EXIT_OK
 
 
@@ -245,15 +273,24 @@ def cmd_user_add(args: argparse.Namespace) -> int:
             first = users.count_users(session) == 0
         if first:
             if args.role != "admin":
-                raise CommandError(tr("the first account must be an administrator: use --role admin"))
+                raise CommandError(
+                    tr("the first account must be an administrator: use --role admin")
+                )
             with db.session() as session:
-                info = users.create_first_admin(session, args.name, args.display_name or "", password)
+                info = users.create_first_admin(
+                    session, args.name, args.display_name or "", password
+                )
         else:
             actor = _act_as(db, args)
             with db.session() as session:
                 info = users.create_user(
-                    session, actor, username=args.name, display_name=args.display_name or "",
-                    role=args.role, password=password, supervisor=args.supervisor,
+                    session,
+                    actor,
+                    username=args.name,
+                    display_name=args.display_name or "",
+                    role=args.role,
+                    password=password,
+                    supervisor=args.supervisor,
                     is_supervisor=args.also_supervisor,
                 )
     finally:
@@ -327,13 +364,22 @@ def cmd_demo_seed(args: argparse.Namespace) -> int:
                 print(f"\r{tr('Seeding')}… {pct}%", end="", file=sys.stderr, flush=True)
 
         with db.session() as session:
-            summary = seed_demo(session, participants=args.participants, seed=args.seed,
-                                password_hash=pw_hash, progress=progress)
+            summary = seed_demo(
+                session,
+                participants=args.participants,
+                seed=args.seed,
+                password_hash=pw_hash,
+                progress=progress,
+            )
         if sys.stderr.isatty():
             print(file=sys.stderr)
     finally:
         db.close()
-    print(tr("Seeded {where}: {summary}").format(where=location.describe(), summary=summary.describe()))
+    print(
+        tr("Seeded {where}: {summary}").format(
+            where=location.describe(), summary=summary.describe()
+        )
+    )
     print(tr("Sign in as admin, supervisor or peer1 with the password given by --password"))
     return EXIT_OK
 
@@ -353,76 +399,122 @@ def cmd_window(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
-        description=tr("Casebook: caseloads, recovery plans, session notes and referrals for peer "
-                       "support specialists. With no command, opens the window."),
+        description=tr(
+            "Casebook: caseloads, recovery plans, session notes and referrals for peer "
+            "support specialists. With no command, opens the window."
+        ),
     )
-    parser.add_argument("--db", metavar="PATH_OR_URL",
-                        help=tr("database file or postgresql+psycopg:// URL (default: $CASEBOOK_DB, "
-                                "else casebook.db in the user data folder)"))
-    parser.add_argument("--key-file", metavar="FILE",
-                        help=tr("read the database key (64 hex digits) from FILE instead of the "
-                                "keyring; for automation ($CASEBOOK_DB_KEY works too)"))
-    parser.add_argument("--user", metavar="NAME",
-                        help=tr("act as this staff member (password from $CASEBOOK_PASSWORD or a "
-                                "prompt)"))
-    parser.add_argument("--demo", action="store_true",
-                        help=tr("open the window on a throwaway demo database"))
+    parser.add_argument(
+        "--db",
+        metavar="PATH_OR_URL",
+        help=tr(
+            "database file or postgresql+psycopg:// URL (default: $CASEBOOK_DB, "
+            "else casebook.db in the user data folder)"
+        ),
+    )
+    parser.add_argument(
+        "--key-file",
+        metavar="FILE",
+        help=tr(
+            "read the database key (64 hex digits) from FILE instead of the "
+            "keyring; for automation ($CASEBOOK_DB_KEY works too)"
+        ),
+    )
+    parser.add_argument(
+        "--user",
+        metavar="NAME",
+        help=tr("act as this staff member (password from $CASEBOOK_PASSWORD or a prompt)"),
+    )
+    parser.add_argument(
+        "--demo", action="store_true", help=tr("open the window on a throwaway demo database")
+    )
     parser.set_defaults(func=cmd_window)
     sub = parser.add_subparsers(title=tr("commands"), metavar="COMMAND", parser_class=_Parser)
 
     db = sub.add_parser("db", help=tr("create, migrate and verify the database"))
-    dbs = db.add_subparsers(title=tr("db commands"), metavar="ACTION", required=True,
-                            parser_class=_Parser)
+    dbs = db.add_subparsers(
+        title=tr("db commands"), metavar="ACTION", required=True, parser_class=_Parser
+    )
     dbs.add_parser("init", help=tr("create a new encrypted database and its key")).set_defaults(
-        func=cmd_db_init)
-    dbs.add_parser("upgrade", help=tr("migrate to this version's schema (backup first)")
-                   ).set_defaults(func=cmd_db_upgrade)
-    dbs.add_parser("check", help=tr("verify integrity, foreign keys, encryption and the audit "
-                                    "chain")).set_defaults(func=cmd_db_check)
+        func=cmd_db_init
+    )
+    dbs.add_parser(
+        "upgrade", help=tr("migrate to this version's schema (backup first)")
+    ).set_defaults(func=cmd_db_upgrade)
+    dbs.add_parser(
+        "check", help=tr("verify integrity, foreign keys, encryption and the audit chain")
+    ).set_defaults(func=cmd_db_check)
 
-    exp = dbs.add_parser("export-key", help=tr("write a passphrase-protected recovery copy of the "
-                                               "key (admins)"))
+    exp = dbs.add_parser(
+        "export-key", help=tr("write a passphrase-protected recovery copy of the key (admins)")
+    )
     exp.add_argument("file", metavar="FILE")
-    exp.add_argument("--passphrase-stdin", action="store_true",
-                     help=tr("read the passphrase from standard input"))
+    exp.add_argument(
+        "--passphrase-stdin",
+        action="store_true",
+        help=tr("read the passphrase from standard input"),
+    )
     exp.set_defaults(func=cmd_db_export_key)
-    imp = dbs.add_parser("import-key", help=tr("put a recovery copy of the key into this "
-                                               "computer's keyring"))
+    imp = dbs.add_parser(
+        "import-key", help=tr("put a recovery copy of the key into this computer's keyring")
+    )
     imp.add_argument("file", metavar="FILE")
-    imp.add_argument("--passphrase-stdin", action="store_true",
-                     help=tr("read the passphrase from standard input"))
+    imp.add_argument(
+        "--passphrase-stdin",
+        action="store_true",
+        help=tr("read the passphrase from standard input"),
+    )
     imp.set_defaults(func=cmd_db_import_key)
-    dbs.add_parser("rekey", help=tr("re-encrypt under a new key (admins; backup first)")
-                   ).set_defaults(func=cmd_db_rekey)
+    dbs.add_parser(
+        "rekey", help=tr("re-encrypt under a new key (admins; backup first)")
+    ).set_defaults(func=cmd_db_rekey)
 
     user = sub.add_parser("user", help=tr("staff accounts"))
-    us = user.add_subparsers(title=tr("user commands"), metavar="ACTION", required=True,
-                             parser_class=_Parser)
+    us = user.add_subparsers(
+        title=tr("user commands"), metavar="ACTION", required=True, parser_class=_Parser
+    )
     add = us.add_parser("add", help=tr("create a staff account (the first one must be an admin)"))
     add.add_argument("name", metavar="NAME", help=tr("username: lowercase letters, digits, . _ -"))
     add.add_argument("--role", required=True, choices=("specialist", "supervisor", "admin"))
-    add.add_argument("--supervisor", metavar="NAME", help=tr("the supervisor of a specialist's team"))
+    add.add_argument(
+        "--supervisor", metavar="NAME", help=tr("the supervisor of a specialist's team")
+    )
     add.add_argument("--display-name", metavar="TEXT", help=tr("full name as shown in the program"))
-    add.add_argument("--also-supervisor", action="store_true",
-                     help=tr("an admin who also supervises (and so may read clinical records)"))
-    add.add_argument("--password-stdin", action="store_true",
-                     help=tr("read the new password from standard input"))
+    add.add_argument(
+        "--also-supervisor",
+        action="store_true",
+        help=tr("an admin who also supervises (and so may read clinical records)"),
+    )
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help=tr("read the new password from standard input"),
+    )
     add.set_defaults(func=cmd_user_add)
     us.add_parser("list", help=tr("list staff accounts")).set_defaults(func=cmd_user_list)
     reset = us.add_parser("reset-password", help=tr("set a temporary password (admins)"))
     reset.add_argument("name", metavar="NAME")
-    reset.add_argument("--password-stdin", action="store_true", required=True,
-                       help=tr("read the new password from standard input"))
+    reset.add_argument(
+        "--password-stdin",
+        action="store_true",
+        required=True,
+        help=tr("read the new password from standard input"),
+    )
     reset.set_defaults(func=cmd_user_reset_password)
 
     demo = sub.add_parser("demo", help=tr("synthetic demo data"))
-    ds = demo.add_subparsers(title=tr("demo commands"), metavar="ACTION", required=True,
-                             parser_class=_Parser)
+    ds = demo.add_subparsers(
+        title=tr("demo commands"), metavar="ACTION", required=True, parser_class=_Parser
+    )
     seed = ds.add_parser("seed", help=tr("fill a new database with realistic synthetic data"))
     seed.add_argument("--participants", type=int, default=200, metavar="N")
     seed.add_argument("--seed", type=int, default=1, metavar="S")
-    seed.add_argument("--password", default="casebook-demo", metavar="PW",
-                      help=tr("password of every demo account (default: casebook-demo)"))
+    seed.add_argument(
+        "--password",
+        default="casebook-demo",
+        metavar="PW",
+        help=tr("password of every demo account (default: casebook-demo)"),
+    )
     seed.set_defaults(func=cmd_demo_seed)
     return parser
 
@@ -467,8 +559,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         logging.getLogger(__name__).debug("unexpected", exc_info=exc)
         where = _log_unexpected(exc)
         hint = tr("; details in {path}").format(path=where) if where else ""
-        print(f"{PROG}: {tr('unexpected error')} ({type(exc).__name__}: {exc}){hint}",
-              file=sys.stderr)
+        print(
+            f"{PROG}: {tr('unexpected error')} ({type(exc).__name__}: {exc}){hint}", file=sys.stderr
+        )
         return EXIT_FAILURE
 
 

@@ -50,9 +50,14 @@ class Database:
         self.engine.dispose()
 
 
-def resolve_key(location: DatabaseLocation, *, key_file: Path | None = None) -> str:
-    """The SQLCipher key for a file: --key-file, then CASEBOOK_DB_KEY, then the keyring."""
+def resolve_key(
+    location: DatabaseLocation, *, key_file: Path | None = None, key_hex: str | None = None
+) -> str:
+    """The SQLCipher key for a file: an explicit key (demo, tests), --key-file,
+    then CASEBOOK_DB_KEY, then the keyring."""
     assert location.path is not None
+    if key_hex:
+        return keystore.validate_key_hex(key_hex, source="key")
     if key_file is not None:
         return keystore.read_key_file(key_file)
     explicit = keystore.key_from_environment()
@@ -61,9 +66,11 @@ def resolve_key(location: DatabaseLocation, *, key_file: Path | None = None) -> 
     key = keystore.load_key(keystore.key_entry_name(location.path))
     if key is None:
         raise KeyringError(
-            tr("The key for {path} is not in this computer's keyring ({backend}). Import the "
-               "recovery key with 'casebook db import-key', or supply it with CASEBOOK_DB_KEY "
-               "or --key-file").format(path=location.path, backend=keystore.backend_description())
+            tr(
+                "The key for {path} is not in this computer's keyring ({backend}). Import the "
+                "recovery key with 'casebook db import-key', or supply it with CASEBOOK_DB_KEY "
+                "or --key-file"
+            ).format(path=location.path, backend=keystore.backend_description())
         )
     return key
 
@@ -77,13 +84,19 @@ def _probe(engine: Engine, location: DatabaseLocation) -> None:
         raise DatabaseError(describe_operational_error(exc, location)) from None
 
 
-def open_database(location: DatabaseLocation, *, key_file: Path | None = None,
-                  check_schema: bool = True, echo: bool = False) -> Database:
+def open_database(
+    location: DatabaseLocation,
+    *,
+    key_file: Path | None = None,
+    key_hex: str | None = None,
+    check_schema: bool = True,
+    echo: bool = False,
+) -> Database:
     """Open an existing database and make sure this program understands its schema."""
     key: str | None = None
     if location.path is not None:
         check_file_header(location.path)
-        key = resolve_key(location, key_file=key_file)
+        key = resolve_key(location, key_file=key_file, key_hex=key_hex)
     engine = make_engine(location, key_hex=key, echo=echo)
     try:
         _probe(engine, location)
@@ -91,7 +104,12 @@ def open_database(location: DatabaseLocation, *, key_file: Path | None = None,
         # A rekey interrupted after the file changed: the new key waits as "pending".
         from casebook.keys import promote_pending_key
 
-        if location.path is None or key_file is not None or keystore.key_from_environment():
+        if (
+            location.path is None
+            or key_file is not None
+            or key_hex
+            or keystore.key_from_environment()
+        ):
             raise
         promoted = promote_pending_key(location.path)
         if promoted is None:
@@ -108,27 +126,44 @@ def open_database(location: DatabaseLocation, *, key_file: Path | None = None,
     return Database(location, engine, key)
 
 
-def create_database(location: DatabaseLocation, *, key_file: Path | None = None) -> Database:
+def create_database(
+    location: DatabaseLocation, *, key_file: Path | None = None, key_hex: str | None = None
+) -> Database:
     """``db init``: a new encrypted file with a fresh key in the keyring, or a new
-    schema on an empty server database. Nothing is left behind on failure."""
+    schema on an empty server database. Nothing is left behind on failure.
+
+    An explicit *key_hex* (the throwaway demo database) never reaches the keyring.
+    """
     created_key_entry: str | None = None
-    key: str | None = None
+    key: str | None = key_hex
     if location.path is not None:
         path = location.path
         if path.exists() and path.stat().st_size > 0:
-            raise DatabaseError(tr("{path} already exists; choose another file, or use "
-                                   "'casebook db upgrade' for an existing database").format(path=path))
+            raise DatabaseError(
+                tr(
+                    "{path} already exists; choose another file, or use "
+                    "'casebook db upgrade' for an existing database"
+                ).format(path=path)
+            )
         parent = path.parent
         if not parent.exists():
             try:
                 parent.mkdir(parents=True)
             except OSError as exc:
-                raise DatabaseError(tr("Cannot create the folder {dir}: {reason}").format(
-                    dir=parent, reason=exc.strerror)) from None
+                raise DatabaseError(
+                    tr("Cannot create the folder {dir}: {reason}").format(
+                        dir=parent, reason=exc.strerror
+                    )
+                ) from None
         if not os.access(parent, os.W_OK):
-            raise DatabaseError(tr("The folder {dir} is not writable; choose another location "
-                                   "with --db").format(dir=parent))
-        if key_file is not None:
+            raise DatabaseError(
+                tr("The folder {dir} is not writable; choose another location with --db").format(
+                    dir=parent
+                )
+            )
+        if key is not None:
+            key = keystore.validate_key_hex(key, source="key")
+        elif key_file is not None:
             key = keystore.read_key_file(key_file)
         else:
             key = keystore.key_from_environment() or keystore.generate_key()

@@ -69,18 +69,24 @@ def resolve_location(value: str | None = None) -> DatabaseLocation:
             url = make_url(raw)
         except ArgumentError:
             raise DatabaseError(
-                tr("--db: {value} is not a valid database URL; use e.g. "
-                   "postgresql+psycopg://user@host/dbname").format(value=raw)
+                tr(
+                    "--db: {value} is not a valid database URL; use e.g. "
+                    "postgresql+psycopg://user@host/dbname"
+                ).format(value=raw)
             ) from None
         if url.get_backend_name() not in ("postgresql", "sqlite"):
             raise DatabaseError(
-                tr("--db: {backend} databases are not supported; use a file path or a "
-                   "postgresql+psycopg:// URL").format(backend=url.get_backend_name())
+                tr(
+                    "--db: {backend} databases are not supported; use a file path or a "
+                    "postgresql+psycopg:// URL"
+                ).format(backend=url.get_backend_name())
             )
         if url.get_backend_name() == "sqlite":
             if not url.database:
                 raise DatabaseError(tr("--db: a sqlite URL needs a file path"))
-            return DatabaseLocation(url="sqlite://", path=Path(url.database).expanduser().absolute())
+            return DatabaseLocation(
+                url="sqlite://", path=Path(url.database).expanduser().absolute()
+            )
         return DatabaseLocation(url=raw)
     return DatabaseLocation(url="sqlite://", path=Path(raw).expanduser().absolute())
 
@@ -114,17 +120,23 @@ def check_file_header(path: Path) -> None:
         ) from None
     if head == SQLITE_MAGIC:
         raise DatabaseError(
-            tr("{path} is an unencrypted SQLite file, not an encrypted Casebook database; "
-               "Casebook never opens patient records without encryption").format(path=path)
+            tr(
+                "{path} is an unencrypted SQLite file, not an encrypted Casebook database; "
+                "Casebook never opens patient records without encryption"
+            ).format(path=path)
         )
     if len(head) < 16:
         raise DatabaseError(
-            tr("{path} is empty or truncated; restore it from a backup "
-               "('casebook db restore BACKUP')").format(path=path)
+            tr(
+                "{path} is empty or truncated; restore it from a backup "
+                "('casebook db restore BACKUP')"
+            ).format(path=path)
         )
 
 
-def make_engine(location: DatabaseLocation, *, key_hex: str | None = None, echo: bool = False) -> Engine:
+def make_engine(
+    location: DatabaseLocation, *, key_hex: str | None = None, echo: bool = False
+) -> Engine:
     """Create the engine for *location*.
 
     For a file, *key_hex* is the 256-bit SQLCipher raw key (64 hex digits);
@@ -144,8 +156,9 @@ def _sqlite_engine(path: Path, key_hex: str, *, echo: bool) -> Engine:
     def connect() -> Any:
         # isolation_level=None turns off pysqlite's legacy transaction handling;
         # SQLAlchemy then emits BEGIN itself (see the "begin" listener below).
-        conn = dbapi.connect(str(path), isolation_level=None, check_same_thread=False,
-                             timeout=BUSY_TIMEOUT_MS / 1000)
+        conn = dbapi.connect(
+            str(path), isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+        )
         try:
             # SQLCipher prints its own errors (e.g. "hmac check failed") to stderr;
             # Casebook reports them itself, in words a person can act on.
@@ -186,8 +199,10 @@ def _server_engine(url: str, *, echo: bool) -> Engine:
         return create_engine(url, echo=echo, pool_pre_ping=True)
     except ModuleNotFoundError as exc:
         raise DatabaseError(
-            tr("The driver for {url} is not installed; install Casebook with the "
-               "'postgres' extra (pip install 'casebook[postgres]')").format(url=url)
+            tr(
+                "The driver for {url} is not installed; install Casebook with the "
+                "'postgres' extra (pip install 'casebook[postgres]')"
+            ).format(url=url)
         ) from exc
 
 
@@ -242,11 +257,13 @@ def describe_operational_error(exc: BaseException, location: DatabaseLocation) -
             "backup with 'casebook db restore BACKUP'"
         ).format(where=where)
     if "unable to open" in text or "readonly" in text or "read-only" in text:
-        return tr("{where} cannot be opened for writing; check that the folder exists and is "
-                  "writable").format(where=where)
+        return tr(
+            "{where} cannot be opened for writing; check that the folder exists and is writable"
+        ).format(where=where)
     if "disk is full" in text or "database or disk is full" in text:
-        return tr("The disk holding {where} is full; nothing was saved. Free some space and "
-                  "try again").format(where=where)
+        return tr(
+            "The disk holding {where} is full; nothing was saved. Free some space and try again"
+        ).format(where=where)
     if "locked" in text or "busy" in text:
         return tr("{where} is busy in another program; try again in a moment").format(where=where)
     if "connection" in text or "could not" in text or "password authentication" in text:

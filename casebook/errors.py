@@ -51,7 +51,9 @@ class NotFound(CasebookError):
 class ConflictError(CasebookError):
     """Someone else saved the record first (optimistic locking)."""
 
-    def __init__(self, message: str, changed_fields: Mapping[str, tuple[object, object]] | None = None) -> None:
+    def __init__(
+        self, message: str, changed_fields: Mapping[str, tuple[object, object]] | None = None
+    ) -> None:
         super().__init__(message)
         self.changed_fields: dict[str, tuple[object, object]] = dict(changed_fields or {})
 

@@ -47,8 +47,11 @@ def import_recovery(path: Path, recovery: bytes, passphrase: str) -> None:
     check_file_header(path)
     key = keystore.import_recovery_key(recovery, passphrase)
     if not _key_opens(path, key):
-        raise KeyringError(tr("The recovery key is valid but does not open {path}: it belongs to "
-                              "another database").format(path=path))
+        raise KeyringError(
+            tr(
+                "The recovery key is valid but does not open {path}: it belongs to another database"
+            ).format(path=path)
+        )
     keystore.store_key(keystore.key_entry_name(path), key)
 
 

@@ -19,7 +19,9 @@ from casebook.i18n import tr
 _UNMANAGED_PREFIXES = ("note_fts",)
 
 
-def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
     return not (name is not None and name.startswith(_UNMANAGED_PREFIXES))
 
 
@@ -72,20 +74,22 @@ def ensure_current(engine: Engine) -> None:
     rev = current_revision(engine)
     if rev is None:
         if is_empty(engine):
-            raise DatabaseError(
-                tr("The database is empty; create it with 'casebook db init'")
-            )
+            raise DatabaseError(tr("The database is empty; create it with 'casebook db init'"))
         raise DatabaseError(tr("This is not a Casebook database (no schema version found)"))
     if rev == head_revision():
         return
     if rev not in known_revisions():
         raise DatabaseError(
-            tr("This database was written by a newer version of Casebook (schema {rev}); "
-               "install that version or newer to open it").format(rev=rev)
+            tr(
+                "This database was written by a newer version of Casebook (schema {rev}); "
+                "install that version or newer to open it"
+            ).format(rev=rev)
         )
     raise DatabaseError(
-        tr("This database needs an upgrade (schema {rev}); run 'casebook db upgrade' "
-           "(a backup is taken first)").format(rev=rev)
+        tr(
+            "This database needs an upgrade (schema {rev}); run 'casebook db upgrade' "
+            "(a backup is taken first)"
+        ).format(rev=rev)
     )
 
 

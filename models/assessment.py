@@ -16,7 +16,12 @@ class Assessment(EnteredInError, Base):
     __table_args__ = (
         one_of("instrument", INSTRUMENTS, "instrument"),
         # Latest score per participant and instrument (caseload column, trends).
-        Index("ix_assessment_participant_instrument", "participant_id", "instrument", "administered_at"),
+        Index(
+            "ix_assessment_participant_instrument",
+            "participant_id",
+            "instrument",
+            "administered_at",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -27,5 +32,7 @@ class Assessment(EnteredInError, Base):
     band: Mapped[str] = mapped_column(String(40), nullable=False)
     flags: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     administered_at: Mapped[datetime] = mapped_column(nullable=False)
-    administered_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), default=None)
+    administered_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id"), default=None
+    )
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)

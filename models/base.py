@@ -62,8 +62,8 @@ class Versioned:
     version_id: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     @declared_attr.directive
-    def __mapper_args__(cls) -> dict[str, object]:  # noqa: N805 - SQLAlchemy's declared_attr signature
-        return {"version_id_col": cls.version_id}  # type: ignore[attr-defined]
+    def __mapper_args__(cls) -> dict[str, object]:
+        return {"version_id_col": cls.version_id}
 
 
 class Timestamped:
@@ -78,5 +78,5 @@ class EnteredInError:
     entered_in_error_reason: Mapped[str | None] = mapped_column(Text, default=None)
 
     @declared_attr
-    def entered_in_error_by_id(cls) -> Mapped[int | None]:  # noqa: N805
+    def entered_in_error_by_id(cls) -> Mapped[int | None]:
         return mapped_column(ForeignKey("staff_user.id"), default=None)

@@ -79,7 +79,9 @@ class SessionNote(Versioned, Timestamped, EnteredInError, Base):
     addenda: Mapped[list[NoteAddendum]] = relationship(
         back_populates="note", order_by="NoteAddendum.created_at"
     )
-    goals: Mapped[list[NoteGoal]] = relationship(back_populates="note", cascade="all, delete-orphan")
+    goals: Mapped[list[NoteGoal]] = relationship(
+        back_populates="note", cascade="all, delete-orphan"
+    )
     group_session: Mapped[GroupSession | None] = relationship()
 
 

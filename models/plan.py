@@ -73,7 +73,9 @@ class PlanSupport(Base):
     plan_id: Mapped[int] = mapped_column(ForeignKey("recovery_plan.id"), nullable=False, index=True)
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
-    relationship_to_participant: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    relationship_to_participant: Mapped[str] = mapped_column(
+        String(100), nullable=False, default=""
+    )
     phone: Mapped[str] = mapped_column(String(40), nullable=False, default="")
 
     plan: Mapped[RecoveryPlan] = relationship(back_populates="supports")

@@ -31,8 +31,9 @@ def _fast_hashing() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def memory_keyring(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-                   ) -> Iterator[MemoryKeyring | None]:
+def memory_keyring(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[MemoryKeyring | None]:
     """Every test gets an empty in-memory keyring, except real-keyring tests."""
     monkeypatch.delenv("CASEBOOK_DB_KEY", raising=False)
     monkeypatch.delenv("CASEBOOK_DB", raising=False)
@@ -69,7 +70,9 @@ class Staff:
 
 def _actor(db: Database, username: str) -> Actor:
     with db.session() as s:
-        return users.authenticate(s, username, TEST_PASSWORD, sleep=lambda _: None).raise_for_failure()
+        return users.authenticate(
+            s, username, TEST_PASSWORD, sleep=lambda _: None
+        ).raise_for_failure()
 
 
 @pytest.fixture
@@ -78,25 +81,67 @@ def staff(db: Database) -> Staff:
         users.create_first_admin(s, "admin", "Ada Admin", TEST_PASSWORD)
     admin = _actor(db, "admin")
     with db.session() as s:
-        users.create_user(s, admin, username="supervisor", display_name="Sam Supervisor",
-                          role="supervisor", password=TEST_PASSWORD)
-        users.create_user(s, admin, username="super2", display_name="Sol Other",
-                          role="supervisor", password=TEST_PASSWORD)
-        users.create_user(s, admin, username="peer1", display_name="Pat Peer",
-                          role="specialist", password=TEST_PASSWORD, supervisor="supervisor")
-        users.create_user(s, admin, username="peer2", display_name="Quinn Peer",
-                          role="specialist", password=TEST_PASSWORD, supervisor="supervisor")
-        users.create_user(s, admin, username="outsider", display_name="Oli Outside",
-                          role="specialist", password=TEST_PASSWORD, supervisor="super2")
-    return Staff(admin, _actor(db, "supervisor"), _actor(db, "peer1"), _actor(db, "peer2"),
-                 _actor(db, "super2"), _actor(db, "outsider"))
+        users.create_user(
+            s,
+            admin,
+            username="supervisor",
+            display_name="Sam Supervisor",
+            role="supervisor",
+            password=TEST_PASSWORD,
+        )
+        users.create_user(
+            s,
+            admin,
+            username="super2",
+            display_name="Sol Other",
+            role="supervisor",
+            password=TEST_PASSWORD,
+        )
+        users.create_user(
+            s,
+            admin,
+            username="peer1",
+            display_name="Pat Peer",
+            role="specialist",
+            password=TEST_PASSWORD,
+            supervisor="supervisor",
+        )
+        users.create_user(
+            s,
+            admin,
+            username="peer2",
+            display_name="Quinn Peer",
+            role="specialist",
+            password=TEST_PASSWORD,
+            supervisor="supervisor",
+        )
+        users.create_user(
+            s,
+            admin,
+            username="outsider",
+            display_name="Oli Outside",
+            role="specialist",
+            password=TEST_PASSWORD,
+            supervisor="super2",
+        )
+    return Staff(
+        admin,
+        _actor(db, "supervisor"),
+        _actor(db, "peer1"),
+        _actor(db, "peer2"),
+        _actor(db, "super2"),
+        _actor(db, "outsider"),
+    )
 
 
 # ------------------------------------------------------------------------------
 # CI refuses a run where the tests of a real part were skipped: a green run that
 # never talked to the real keyring (or server) proves nothing about it.
 
-_REQUIRED = {"real_keyring": "CASEBOOK_REQUIRE_REAL_KEYRING", "postgres": "CASEBOOK_REQUIRE_POSTGRES"}
+_REQUIRED = {
+    "real_keyring": "CASEBOOK_REQUIRE_REAL_KEYRING",
+    "postgres": "CASEBOOK_REQUIRE_POSTGRES",
+}
 _outcomes: dict[str, dict[str, int]] = {m: {"passed": 0, "skipped": 0} for m in _REQUIRED}
 
 
@@ -117,8 +162,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             continue
         seen = _outcomes[marker]
         if seen["skipped"] or not seen["passed"]:
-            problems.append(f"{marker}: {seen['passed']} passed, {seen['skipped']} skipped "
-                            f"({env}=1 requires them all to run)")
-    if problems and session.config.option.collectonly is False and not session.config.option.keyword:
+            problems.append(
+                f"{marker}: {seen['passed']} passed, {seen['skipped']} skipped "
+                f"({env}=1 requires them all to run)"
+            )
+    if (
+        problems
+        and session.config.option.collectonly is False
+        and not session.config.option.keyword
+    ):
         print("\n" + "\n".join(problems))
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -28,24 +28,33 @@ def _start_keyring() -> None:
     os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="casebook-run-"))
     proc = subprocess.run(
         ["gnome-keyring-daemon", "--unlock", "--components=secrets", "--daemonize"],
-        input=b"casebook-test-keyring", capture_output=True, timeout=30, check=False,
+        input=b"casebook-test-keyring",
+        capture_output=True,
+        timeout=30,
+        check=False,
     )
     for line in proc.stdout.decode(errors="replace").splitlines():
         name, _, value = line.partition("=")
         if name and value:
             os.environ[name] = value
     if proc.returncode != 0:
-        print(f"tests/run.py: gnome-keyring-daemon failed: {proc.stderr.decode()[:300]}",
-              file=sys.stderr)
+        print(
+            f"tests/run.py: gnome-keyring-daemon failed: {proc.stderr.decode()[:300]}",
+            file=sys.stderr,
+        )
 
 
 def main() -> int:
     args = sys.argv[1:]
-    if (os.environ.get(INSIDE) != "1" and shutil.which("dbus-run-session")
-            and shutil.which("gnome-keyring-daemon")):
+    if (
+        os.environ.get(INSIDE) != "1"
+        and shutil.which("dbus-run-session")
+        and shutil.which("gnome-keyring-daemon")
+    ):
         env = dict(os.environ, **{INSIDE: "1"})
-        return subprocess.call(["dbus-run-session", "--", sys.executable, __file__, *args],
-                               env=env, cwd=ROOT)
+        return subprocess.call(
+            ["dbus-run-session", "--", sys.executable, __file__, *args], env=env, cwd=ROOT
+        )
     if os.environ.get(INSIDE) == "1":
         _start_keyring()
     os.chdir(ROOT)

@@ -98,6 +98,12 @@ def test_every_page_has_title_confidential_printed_by_and_page_numbers() -> None
         assert found == [(str(number), str(total))]
 
 
+def test_empty_story_still_gives_one_labelled_page() -> None:
+    pages = page_texts(render(make_meta(), []))
+    assert len(pages) == 1
+    assert "CONFIDENTIAL" in pages[0] and re.search(r"Page\s+1\s+of\s+1", pages[0])
+
+
 def test_pdf_metadata_is_set() -> None:
     meta = make_meta(title="Participant summary — Zoë", subject="Participant summary")
     reader = PdfReader(io.BytesIO(render(meta, paragraphs(1))))
@@ -331,9 +337,14 @@ def test_thousand_row_table_repeats_its_header() -> None:
 def test_row_taller_than_a_page_is_split_not_an_error() -> None:
     meta = make_meta()
     huge = " ".join(f"word{i}" for i in range(2500))
-    table = data_table([["Date", "Note"], ["Nov 1", huge], ["Nov 2", "after"]], [80, 400])
+    table = data_table(
+        [["Date", "Note"], ["Oct 31", "short"], ["Nov 1", huge], ["Nov 2", "after"]], [80, 400]
+    )
     pages = page_texts(render(meta, [table]))
     assert len(pages) > 2
+    # The tall row starts right under the short one, with the header printed once.
+    assert pages[0].count("Note") == 1
+    assert "word0" in pages[0]
     joined = "".join(pages)
     assert "word2499" in joined and "after" in joined
 

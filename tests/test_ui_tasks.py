@@ -7,6 +7,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import threading
 import time
 from collections.abc import Iterator
+from functools import partial
 
 import pytest
 from PySide6.QtCore import QThread
@@ -74,9 +75,7 @@ def test_exception_is_delivered_to_on_error(
     assert results == []
 
 
-def test_without_on_error_the_runner_reports_the_message(
-    qtbot: QtBot, runner: TaskRunner
-) -> None:
+def test_without_on_error_the_runner_reports_the_message(qtbot: QtBot, runner: TaskRunner) -> None:
     def work(progress: Progress) -> None:
         raise CasebookError("The backup folder is not writable.")
 
@@ -152,9 +151,7 @@ def test_cancel_stops_a_cooperative_loop_and_drops_the_result(
     assert results == []
 
 
-def test_task_cancelled_is_not_reported_as_a_failure(
-    qtbot: QtBot, runner: TaskRunner
-) -> None:
+def test_task_cancelled_is_not_reported_as_a_failure(qtbot: QtBot, runner: TaskRunner) -> None:
     errors: list[BaseException] = []
     started = threading.Event()
 
@@ -182,9 +179,7 @@ def test_check_raises_once_cancelled() -> None:
         progress.check()
 
 
-def test_a_task_cancelled_before_it_starts_never_runs(
-    qtbot: QtBot, runner: TaskRunner
-) -> None:
+def test_a_task_cancelled_before_it_starts_never_runs(qtbot: QtBot, runner: TaskRunner) -> None:
     release = threading.Event()
     ran: list[str] = []
 
@@ -207,7 +202,7 @@ def test_writes_are_serialised_in_order(qtbot: QtBot, runner: TaskRunner) -> Non
     most_at_once = 0
     order: list[int] = []
 
-    def write(number: int) -> None:
+    def write(number: int, progress: Progress) -> None:
         nonlocal running, most_at_once
         with lock:
             running += 1
@@ -219,7 +214,7 @@ def test_writes_are_serialised_in_order(qtbot: QtBot, runner: TaskRunner) -> Non
 
     with qtbot.waitSignal(runner.idle, timeout=WAIT_MS):
         for number in range(8):
-            runner.run_write(lambda progress, number=number: write(number), None)
+            runner.run_write(partial(write, number), None)
 
     assert most_at_once == 1
     assert order == list(range(8))
@@ -244,14 +239,14 @@ def test_wait_all_joins_workers_and_delivers_their_outcomes(runner: TaskRunner) 
     finished_work: list[int] = []
     delivered: list[int] = []
 
-    def slow(number: int) -> int:
+    def slow(number: int, progress: Progress) -> int:
         time.sleep(0.2)
         finished_work.append(number)
         return number
 
     for number in range(3):
-        runner.run(lambda progress, number=number: slow(number), delivered.append)
-    runner.run_write(lambda progress: slow(99), delivered.append)
+        runner.run(partial(slow, number), delivered.append)
+    runner.run_write(partial(slow, 99), delivered.append)
 
     assert runner.wait_all(WAIT_MS)
     assert sorted(finished_work) == [0, 1, 2, 99]
@@ -302,7 +297,9 @@ def test_progress_dialog_appears_for_slow_work_and_cancel_reaches_the_task(
             time.sleep(0.01)
         return 500
 
-    handle = run_with_progress(parent, "Exporting participants", work, results.append, runner=runner)
+    handle = run_with_progress(
+        parent, "Exporting participants", work, results.append, runner=runner
+    )
     dialog = parent.findChild(ProgressDialog)
     assert dialog is not None
     assert not dialog.isVisible()

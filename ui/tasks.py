@@ -294,7 +294,8 @@ class TaskRunner(QObject):
         on_progress: Callable[[int, int, str], None] | None,
         label: str,
     ) -> TaskHandle[T]:
-        # The handle must live on the GUI thread: that is where its queued slots run.
+        # Callbacks run on the runner's thread, and the handle is the runner's child (Qt
+        # refuses a parent on another thread); starting from elsewhere is a bug.
         if QThread.currentThread() is not self.thread():
             raise RuntimeError("tasks must be started from the thread that owns the TaskRunner")
         if self._closing:

@@ -10,7 +10,9 @@ from casebook.schema import include_object
 config = context.config
 connection = config.attributes.get("connection")
 if connection is None:  # pragma: no cover - misuse guard
-    raise RuntimeError("Casebook migrations run through 'casebook db init/upgrade', not the alembic CLI")
+    raise RuntimeError(
+        "Casebook migrations run through 'casebook db init/upgrade', not the alembic CLI"
+    )
 
 context.configure(
     connection=connection,

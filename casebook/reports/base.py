@@ -25,8 +25,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO, Literal, NamedTuple, TypeAlias
 
+from reportlab import rl_config
 from reportlab.lib.pagesizes import A4, LETTER
-from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase.pdfmetrics import getAscent, stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -35,6 +37,7 @@ from reportlab.platypus import (
     KeepTogether,
     PageTemplate,
     Paragraph,
+    Spacer,
     Table,
     TableStyle,
 )
@@ -453,6 +456,8 @@ def _render(meta: ReportMeta, story: list[Flowable]) -> bytes:
     width, height = meta.pagesize
     notice = _notice_paragraph(meta)
     bottom = _frame_bottom(notice)
+    if height - _FRAME_TOP - bottom < height / 2:
+        raise ValueError("ReportMeta.notice is too long to repeat on every page")
 
     title = plain_text(meta.title, keep_newlines=False)
     when = format_datetime(meta.printed_at, meta.locale_name, zone=True)
@@ -508,7 +513,10 @@ def _render(meta: ReportMeta, story: list[Flowable]) -> bytes:
     doc.addPageTemplates(
         [PageTemplate(id="page", frames=[frame], onPage=partial(_draw_chrome, chrome))]
     )
-    doc.build(list(story), canvasmaker=partial(_NumberedCanvas, chrome=chrome))
+    # An empty story would give a PDF with no pages at all; one page with the frame
+    # is still a valid, clearly labelled (if empty) document.
+    flowables = list(story) or [Spacer(0, 0)]
+    doc.build(flowables, canvasmaker=partial(_NumberedCanvas, chrome=chrome))
     return buffer.getvalue()
 
 
@@ -521,6 +529,9 @@ def build_pdf(out: Path | BinaryIO, meta: ReportMeta, story: list[Flowable]) -> 
     or none, never a partial one. A binary stream receives the bytes in one write,
     and nothing if the build fails. Raises ``CasebookError`` when the file cannot
     be written; layout errors from the story propagate unchanged.
+
+    reportlab splits and wraps the flowables in place, so build a fresh story for
+    each call rather than reusing one.
     """
     data = _render(meta, story)
     if not isinstance(out, Path):
@@ -603,21 +614,63 @@ _PAD_BOTTOM = 3.5
 _TALL_ROW = 300.0
 
 
-def _cell(value: Cell, style: Any) -> Flowable:
+class _LineCell(Flowable):
+    """A cell whose plain text fits on one line: most cells of a caseload table
+    (record numbers, dates, statuses, names).
+
+    Parsing and laying out a Paragraph costs far more than drawing one string, and a
+    1,000-row report has thousands of such cells. The baseline matches a Paragraph
+    in the same style, so mixed rows line up.
+    """
+
+    def __init__(self, text: str, style: ParagraphStyle, text_width: float) -> None:
+        super().__init__()
+        self._text = text
+        self._style = style
+        self._text_width = text_width
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        return self._text_width, float(self._style.leading)
+
+    def draw(self) -> None:
+        style = self._style
+        canvas = self.canv
+        canvas.setFillColor(style.textColor)
+        canvas.setFont(style.fontName, style.fontSize)
+        if rl_config.paraFontSizeHeightOffset:
+            baseline = style.leading - style.fontSize
+        else:
+            baseline = style.leading - getAscent(style.fontName, style.fontSize)
+        canvas.drawString(0, baseline, self._text)
+
+    def __repr__(self) -> str:
+        return f"<_LineCell {self._text[:30]!r}>"
+
+
+def _cell(value: Cell, style: ParagraphStyle, width: float) -> Flowable:
     if isinstance(value, Flowable):
         return value
-    return _CellParagraph(safe_text("" if value is None else value, line_breaks=True), style)
+    text = "" if value is None else value
+    if "\n" not in text and "\r" not in text:
+        line = plain_text(text, keep_newlines=False).strip()
+        text_width = stringWidth(line, style.fontName, style.fontSize)
+        if text_width <= width - 2 * _PAD_X:
+            return _LineCell(line, style, text_width)
+    return _CellParagraph(safe_text(text, line_breaks=True), style)
 
 
 def _row_height(cells: Sequence[Flowable], widths: Sequence[float]) -> float | None:
     """Height of a row of text cells, or None (reportlab measures) for other flowables."""
     tallest = 0.0
     for flowable, width in zip(cells, widths, strict=True):
-        if not isinstance(flowable, _CellParagraph):
+        if isinstance(flowable, _LineCell):
+            h = float(flowable.wrap(width, 72000)[1])
+        elif isinstance(flowable, _CellParagraph):
+            # Same available width as the table gives the cell, so the cached layout
+            # is reused when the table measures and draws it.
+            h = flowable.wrap(width - 2 * _PAD_X, 72000)[1]
+        else:
             return None
-        # Same available width as the table gives the cell, so the cached layout is
-        # reused when the table measures and draws it.
-        _, h = flowable.wrap(width - 2 * _PAD_X, 72000)
         tallest = max(tallest, h)
     return tallest + _PAD_TOP + _PAD_BOTTOM
 
@@ -647,7 +700,7 @@ def data_table(
         if len(row) != len(widths):
             raise ValueError(f"row {index} has {len(row)} cells, expected {len(widths)}")
         style = st.header_cell if header and index == 0 else st.cell
-        cells = [_cell(value, style) for value in row]
+        cells = [_cell(value, style, w) for value, w in zip(row, widths, strict=True)]
         # A list per cell: reportlab only splits a row inside list cells.
         data.append([[c] for c in cells])
         heights.append(_row_height(cells, widths))
@@ -680,7 +733,10 @@ def data_table(
         # above for every row and so grows with the square of the row count.
         rowHeights=heights or None,
         repeatRows=1 if header and repeat_header and data else 0,
-        splitByRow=1,
+        # With a tall row, split inside rows first: splitting between rows first puts
+        # the rows above on this page, then splits the tall row right under them
+        # with a second copy of the header.
+        splitByRow=0 if tall else 1,
         splitInRow=1 if tall else 0,
         hAlign="LEFT",
         emptyTableAction="ignore",
@@ -698,13 +754,17 @@ def key_value_table(pairs: Sequence[tuple[str, Cell]], widths: Sequence[float]) 
     if len(widths) != 2:
         raise ValueError("key_value_table needs exactly two column widths")
     st = styles()
+    label_w, value_w = (float(w) for w in widths)
     data = [
-        [_cell(label, st.label_cell), _cell("—" if value in (None, "") else value, st.cell)]
+        [
+            _cell(label, st.label_cell, label_w),
+            _cell("—" if value is None or value == "" else value, st.cell, value_w),
+        ]
         for label, value in pairs
     ]
     table = Table(
         data,
-        colWidths=[float(w) for w in widths],
+        colWidths=[label_w, value_w],
         hAlign="LEFT",
         emptyTableAction="ignore",
     )

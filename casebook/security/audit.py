@@ -11,8 +11,8 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -168,7 +168,7 @@ def verify_chain(session: Session, *, batch: int = 5000) -> ChainReport:
                         "(a row was deleted or inserted before it)"
                     ).format(id=row.id),
                 )
-            if compute_hash(prev, row) != row.row_hash:  # type: ignore[arg-type]
+            if compute_hash(prev, row) != row.row_hash:
                 return ChainReport(
                     False,
                     count,

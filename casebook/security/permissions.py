@@ -73,8 +73,9 @@ def visible_participants(actor: Actor, now: datetime | None = None) -> ColumnEle
     if not actor.sees_clinical:
         return false()
     ca = aliased(CaseAssignment)
-    own = _exists(ca.participant_id == Participant.id, ca.end_date.is_(None),
-                  ca.specialist_id == actor.id)
+    own = _exists(
+        ca.participant_id == Participant.id, ca.end_date.is_(None), ca.specialist_id == actor.id
+    )
     clauses: list[ColumnElement[bool]] = [own, _emergency_clause(actor, now)]
     if actor.supervises:
         team_ca = aliased(CaseAssignment)

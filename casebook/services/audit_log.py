@@ -17,8 +17,16 @@ from casebook.security.permissions import Actor, visible_participants
 from casebook.services.common import log
 from models import AuditEvent, Participant, StaffUser
 
-EXPORT_COLUMNS = ("id", "occurred_at_utc", "username", "action", "entity_type", "entity_id",
-                  "record_number", "details")
+EXPORT_COLUMNS = (
+    "id",
+    "occurred_at_utc",
+    "username",
+    "action",
+    "entity_type",
+    "entity_id",
+    "record_number",
+    "details",
+)
 
 
 @dataclass(frozen=True)
@@ -61,7 +69,8 @@ def query_audit(
     )
     if not actor.is_admin:
         team = select(StaffUser.id).where(
-            (StaffUser.supervisor_id == actor.id) | (StaffUser.id == actor.id))
+            (StaffUser.supervisor_id == actor.id) | (StaffUser.id == actor.id)
+        )
         stmt = stmt.where(
             (AuditEvent.participant_id.is_not(None) & visible_participants(actor))
             | (AuditEvent.participant_id.is_(None) & AuditEvent.user_id.in_(team))
@@ -77,8 +86,17 @@ def query_audit(
     if action:
         stmt = stmt.where(AuditEvent.action == action)
     return [
-        AuditEntry(e.id, e.occurred_at, e.username, e.action, e.entity_type, e.entity_id,
-                   e.participant_id, rn or "", e.details)
+        AuditEntry(
+            e.id,
+            e.occurred_at,
+            e.username,
+            e.action,
+            e.entity_type,
+            e.entity_id,
+            e.participant_id,
+            rn or "",
+            e.details,
+        )
         for e, rn in session.execute(stmt).all()
     ]
 
@@ -90,10 +108,19 @@ def export_audit_csv(session: Session, actor: Actor, entries: list[AuditEntry]) 
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(EXPORT_COLUMNS)
     for e in entries:
-        writer.writerow([e.id, e.occurred_at.isoformat(), e.username, e.action, e.entity_type,
-                         e.entity_id or "", e.record_number, e.details])
-    log(session, actor, "audit_export", entity_type="audit_event",
-        details={"rows": len(entries)})
+        writer.writerow(
+            [
+                e.id,
+                e.occurred_at.isoformat(),
+                e.username,
+                e.action,
+                e.entity_type,
+                e.entity_id or "",
+                e.record_number,
+                e.details,
+            ]
+        )
+    log(session, actor, "audit_export", entity_type="audit_event", details={"rows": len(entries)})
     return out.getvalue()
 
 

@@ -55,7 +55,9 @@ class CaseloadRow:
 
     def next_contact_due(self) -> date:
         """Cadence days after the last contact; a new participant is due from intake."""
-        base = self.last_contact_at.astimezone().date() if self.last_contact_at else self.intake_date
+        base = (
+            self.last_contact_at.astimezone().date() if self.last_contact_at else self.intake_date
+        )
         return base + timedelta(days=self.contact_cadence_days)
 
     def days_overdue(self, today: date) -> int:
@@ -101,8 +103,13 @@ def caseload_rows(
     )
     barc = (
         select(Assessment.participant_id, func.max(Assessment.total).label("total"))
-        .join(latest_barc_at, and_(latest_barc_at.c.participant_id == Assessment.participant_id,
-                                   latest_barc_at.c.at == Assessment.administered_at))
+        .join(
+            latest_barc_at,
+            and_(
+                latest_barc_at.c.participant_id == Assessment.participant_id,
+                latest_barc_at.c.at == Assessment.administered_at,
+            ),
+        )
         .where(Assessment.instrument == "BARC-10", Assessment.entered_in_error_at.is_(None))
         .group_by(Assessment.participant_id)
         .subquery()
@@ -124,8 +131,12 @@ def caseload_rows(
             referrals.c.n,
             barc.c.total,
         )
-        .outerjoin(CaseAssignment, and_(CaseAssignment.participant_id == Participant.id,
-                                        CaseAssignment.end_date.is_(None)))
+        .outerjoin(
+            CaseAssignment,
+            and_(
+                CaseAssignment.participant_id == Participant.id, CaseAssignment.end_date.is_(None)
+            ),
+        )
         .outerjoin(StaffUser, StaffUser.id == CaseAssignment.specialist_id)
         .outerjoin(last_contact, last_contact.c.participant_id == Participant.id)
         .outerjoin(plan, plan.c.participant_id == Participant.id)
@@ -141,10 +152,19 @@ def caseload_rows(
     # Raw tuples straight into frozen rows: no ORM identity map for 10,000 rows.
     return [
         CaseloadRow(
-            participant_id=r[0], record_number=r[1], legal_name=r[2], preferred_name=r[3] or "",
-            status=r[4], specialist_id=r[5], specialist_name=r[6] or "",
-            recovery_start_date=r[7], intake_date=r[8], contact_cadence_days=r[9],
-            last_contact_at=r[10], plan_review_date=r[11], open_referrals=r[12] or 0,
+            participant_id=r[0],
+            record_number=r[1],
+            legal_name=r[2],
+            preferred_name=r[3] or "",
+            status=r[4],
+            specialist_id=r[5],
+            specialist_name=r[6] or "",
+            recovery_start_date=r[7],
+            intake_date=r[8],
+            contact_cadence_days=r[9],
+            last_contact_at=r[10],
+            plan_review_date=r[11],
+            open_referrals=r[12] or 0,
             latest_barc10=r[13],
         )
         for r in session.execute(stmt).all()

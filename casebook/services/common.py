@@ -36,8 +36,14 @@ def log(
     )
 
 
-def parse_date(value: str | date | None, field: str, errors: dict[str, str], *,
-               required: bool = False, label: str | None = None) -> date | None:
+def parse_date(
+    value: str | date | None,
+    field: str,
+    errors: dict[str, str],
+    *,
+    required: bool = False,
+    label: str | None = None,
+) -> date | None:
     """Parse an ISO date (YYYY-MM-DD), collecting a field message instead of raising."""
     name = label or field.replace("_", " ")
     if isinstance(value, date):
@@ -50,13 +56,21 @@ def parse_date(value: str | date | None, field: str, errors: dict[str, str], *,
     try:
         return date.fromisoformat(text)
     except ValueError:
-        errors[field] = tr("{name}: '{value}' is not a date; write it as YYYY-MM-DD, "
-                           "e.g. 2024-03-31").format(name=name, value=text[:40])
+        errors[field] = tr(
+            "{name}: '{value}' is not a date; write it as YYYY-MM-DD, e.g. 2024-03-31"
+        ).format(name=name, value=text[:40])
         return None
 
 
-def clean_text(value: str | None, field: str, errors: dict[str, str], *, required: bool = False,
-               max_len: int = 200, label: str | None = None) -> str:
+def clean_text(
+    value: str | None,
+    field: str,
+    errors: dict[str, str],
+    *,
+    required: bool = False,
+    max_len: int = 200,
+    label: str | None = None,
+) -> str:
     name = label or field.replace("_", " ")
     text = (value or "").strip()
     # Control characters never belong in a record and break printing.
@@ -74,6 +88,8 @@ def check_version(current: int, expected: int | None, what: str) -> None:
     """Optimistic locking at the service level: refuse a save made on a stale copy."""
     if expected is not None and current != expected:
         raise ConflictError(
-            tr("Someone else saved {what} while you were editing. Reload to see their "
-               "changes, then make yours again").format(what=what)
+            tr(
+                "Someone else saved {what} while you were editing. Reload to see their "
+                "changes, then make yours again"
+            ).format(what=what)
         )

@@ -31,25 +31,46 @@ class EmergencyGrant:
     expires_at: datetime
 
 
-def request_access(session: Session, actor: Actor, record_number: str, reason: str) -> EmergencyGrant:
+def request_access(
+    session: Session, actor: Actor, record_number: str, reason: str
+) -> EmergencyGrant:
     """Grant *actor* access to one participant for 24 hours, for a stated reason."""
     if not actor.sees_clinical:
         raise PermissionDenied(tr("Administrators cannot use emergency access to clinical records"))
     reason = " ".join(reason.split())
     if len(reason) < MIN_REASON_LENGTH:
-        raise ValidationError({"reason": tr(
-            "give the reason for emergency access in a sentence (at least {n} characters); it is "
-            "recorded in the audit log").format(n=MIN_REASON_LENGTH)})
-    p = session.scalar(select(Participant).where(Participant.record_number == record_number.strip()))
+        raise ValidationError(
+            {
+                "reason": tr(
+                    "give the reason for emergency access in a sentence (at least {n} "
+                    "characters); it is recorded in the audit log"
+                ).format(n=MIN_REASON_LENGTH)
+            }
+        )
+    p = session.scalar(
+        select(Participant).where(Participant.record_number == record_number.strip())
+    )
     if p is None:
         raise NotFound(tr("No participant with record number {n}").format(n=record_number.strip()))
     now = utcnow()
-    grant = EmergencyAccess(user_id=actor.id, participant_id=p.id, reason=reason, granted_at=now,
-                            expires_at=now + timedelta(hours=GRANT_HOURS))
+    grant = EmergencyAccess(
+        user_id=actor.id,
+        participant_id=p.id,
+        reason=reason,
+        granted_at=now,
+        expires_at=now + timedelta(hours=GRANT_HOURS),
+    )
     session.add(grant)
     session.flush()
-    log(session, actor, "emergency_access", entity_type="participant", entity_id=p.id,
-        participant_id=p.id, details={"reason": reason, "expires_at": grant.expires_at.isoformat()})
+    log(
+        session,
+        actor,
+        "emergency_access",
+        entity_type="participant",
+        entity_id=p.id,
+        participant_id=p.id,
+        details={"reason": reason, "expires_at": grant.expires_at.isoformat()},
+    )
     return EmergencyGrant(p.id, p.record_number, reason, grant.granted_at, grant.expires_at)
 
 
@@ -61,5 +82,6 @@ def active_grants(session: Session, actor: Actor) -> list[EmergencyGrant]:
         .where(EmergencyAccess.user_id == actor.id, EmergencyAccess.expires_at > now)
         .order_by(EmergencyAccess.expires_at)
     ).all()
-    return [EmergencyGrant(g.participant_id, rn, g.reason, g.granted_at, g.expires_at)
-            for g, rn in rows]
+    return [
+        EmergencyGrant(g.participant_id, rn, g.reason, g.granted_at, g.expires_at) for g, rn in rows
+    ]

@@ -68,7 +68,11 @@ def _by_username(session: Session, username: str) -> StaffUser | None:
 
 
 def _validate_new_user(
-    session: Session, username: str, display_name: str, role: str, password: str,
+    session: Session,
+    username: str,
+    display_name: str,
+    role: str,
+    password: str,
     supervisor: str | None,
 ) -> tuple[str, str, StaffUser | None]:
     errors: dict[str, str] = {}
@@ -77,12 +81,16 @@ def _validate_new_user(
     if not USERNAME_RE.match(username):
         errors["username"] = tr(
             "username '{u}' is not allowed; use 2–64 lowercase letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit").format(u=username[:70])
+            "starting with a letter or digit"
+        ).format(u=username[:70])
     elif _by_username(session, username) is not None:
-        errors["username"] = tr("username '{u}' is already taken; choose another").format(u=username)
+        errors["username"] = tr("username '{u}' is already taken; choose another").format(
+            u=username
+        )
     if role not in ROLES:
         errors["role"] = tr("role '{r}' is unknown; use one of: {roles}").format(
-            r=role, roles=", ".join(ROLES))
+            r=role, roles=", ".join(ROLES)
+        )
     if len(display_name) > 200:
         errors["display_name"] = tr("display name is too long; keep it under 200 characters")
     try:
@@ -101,18 +109,32 @@ def _validate_new_user(
     return username, display_name, sup
 
 
-def create_first_admin(session: Session, username: str, display_name: str, password: str) -> UserInfo:
+def create_first_admin(
+    session: Session, username: str, display_name: str, password: str
+) -> UserInfo:
     """First run: the very first account, always an administrator."""
     if count_users(session) > 0:
         raise PermissionDenied(tr("The first administrator already exists; sign in as them"))
-    username, display_name, _ = _validate_new_user(session, username, display_name, "admin",
-                                                   password, None)
-    user = StaffUser(username=username, display_name=display_name, role="admin",
-                     password_hash=passwords.hash_password(password), password_changed_at=utcnow())
+    username, display_name, _ = _validate_new_user(
+        session, username, display_name, "admin", password, None
+    )
+    user = StaffUser(
+        username=username,
+        display_name=display_name,
+        role="admin",
+        password_hash=passwords.hash_password(password),
+        password_changed_at=utcnow(),
+    )
     session.add(user)
     session.flush()
-    log(session, actor_for(user), "user_create", entity_type="staff_user", entity_id=user.id,
-        details={"username": username, "role": "admin", "first_run": True})
+    log(
+        session,
+        actor_for(user),
+        "user_create",
+        entity_type="staff_user",
+        entity_id=user.id,
+        details={"username": username, "role": "admin", "first_run": True},
+    )
     return _info(user)
 
 
@@ -130,8 +152,9 @@ def create_user(
 ) -> UserInfo:
     """Create a staff account (administrators only)."""
     require_admin(actor, tr("create staff accounts"))
-    username, display_name, sup = _validate_new_user(session, username, display_name, role,
-                                                     password, supervisor)
+    username, display_name, sup = _validate_new_user(
+        session, username, display_name, role, password, supervisor
+    )
     user = StaffUser(
         username=username,
         display_name=display_name,
@@ -144,8 +167,14 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    log(session, actor, "user_create", entity_type="staff_user", entity_id=user.id,
-        details={"username": username, "role": role, "supervisor": supervisor or ""})
+    log(
+        session,
+        actor,
+        "user_create",
+        entity_type="staff_user",
+        entity_id=user.id,
+        details={"username": username, "role": role, "supervisor": supervisor or ""},
+    )
     return _info(user)
 
 
@@ -167,8 +196,11 @@ def get_user(session: Session, actor: Actor, username: str) -> UserInfo:
     user = _by_username(session, username)
     if user is None:
         raise NotFound(tr("No staff account named '{u}'").format(u=username))
-    if not (actor.is_admin or actor.id == user.id or
-            (actor.supervises and user.supervisor_id == actor.id)):
+    if not (
+        actor.is_admin
+        or actor.id == user.id
+        or (actor.supervises and user.supervisor_id == actor.id)
+    ):
         raise PermissionDenied(tr("You cannot look up other staff accounts"))
     return _info(user)
 
@@ -205,21 +237,43 @@ def authenticate(
     if user is None:
         # Spend the same time as a real check so usernames cannot be probed.
         passwords.verify_password(_dummy_hash(), password)
-        log(session, None, "login_failed", entity_type="staff_user",
-            details={"username": username.strip().lower()[:64], "reason": "unknown user"})
+        log(
+            session,
+            None,
+            "login_failed",
+            entity_type="staff_user",
+            details={"username": username.strip().lower()[:64], "reason": "unknown user"},
+        )
         sleep(passwords.failed_login_delay(1))
         return LoginOutcome(None, generic)
     if not user.active:
-        log(session, actor_for(user), "login_failed", entity_type="staff_user", entity_id=user.id,
-            details={"reason": "account deactivated"})
+        log(
+            session,
+            actor_for(user),
+            "login_failed",
+            entity_type="staff_user",
+            entity_id=user.id,
+            details={"reason": "account deactivated"},
+        )
         return LoginOutcome(None, tr("This account is deactivated; ask an administrator"))
     if user.locked_until is not None and user.locked_until > now:
         minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        log(session, actor_for(user), "login_failed", entity_type="staff_user", entity_id=user.id,
-            details={"reason": "locked"})
-        return LoginOutcome(None, tr("Too many wrong passwords: the account is locked for "
-                                     "{m} more minutes, or until an administrator resets "
-                                     "it").format(m=minutes))
+        log(
+            session,
+            actor_for(user),
+            "login_failed",
+            entity_type="staff_user",
+            entity_id=user.id,
+            details={"reason": "locked"},
+        )
+        return LoginOutcome(
+            None,
+            tr(
+                "Too many wrong passwords: the account is locked for "
+                "{m} more minutes, or until an administrator resets "
+                "it"
+            ).format(m=minutes),
+        )
     if not passwords.verify_password(user.password_hash, password):
         user.failed_logins += 1
         user.last_failed_login_at = now
@@ -229,9 +283,16 @@ def authenticate(
             user.locked_until = now + timedelta(minutes=passwords.LOCKOUT_MINUTES)
             details["locked_until"] = user.locked_until.isoformat()
             message = tr("Too many wrong passwords: the account is locked for {m} minutes").format(
-                m=passwords.LOCKOUT_MINUTES)
-        log(session, actor_for(user), "login_failed", entity_type="staff_user", entity_id=user.id,
-            details=details)
+                m=passwords.LOCKOUT_MINUTES
+            )
+        log(
+            session,
+            actor_for(user),
+            "login_failed",
+            entity_type="staff_user",
+            entity_id=user.id,
+            details=details,
+        )
         sleep(passwords.failed_login_delay(user.failed_logins))
         return LoginOutcome(None, message)
     if passwords.needs_rehash(user.password_hash):
@@ -252,8 +313,9 @@ def change_password(session: Session, actor: Actor, old_password: str, new_passw
         raise ValidationError({"current_password": tr("current password is wrong")})
     if new_password == old_password:
         raise ValidationError({"password": tr("the new password must differ from the current one")})
-    passwords.check_password_rules(new_password, username=user.username,
-                                   display_name=user.display_name)
+    passwords.check_password_rules(
+        new_password, username=user.username, display_name=user.display_name
+    )
     user.password_hash = passwords.hash_password(new_password)
     user.password_changed_at = utcnow()
     user.must_change_password = False
@@ -266,8 +328,9 @@ def reset_password(session: Session, actor: Actor, username: str, new_password: 
     user = _by_username(session, username)
     if user is None:
         raise NotFound(tr("No staff account named '{u}'").format(u=username))
-    passwords.check_password_rules(new_password, username=user.username,
-                                   display_name=user.display_name)
+    passwords.check_password_rules(
+        new_password, username=user.username, display_name=user.display_name
+    )
     user.password_hash = passwords.hash_password(new_password)
     user.password_changed_at = utcnow()
     user.must_change_password = user.id != actor.id
@@ -284,12 +347,20 @@ def set_active(session: Session, actor: Actor, username: str, active: bool) -> U
     if user.id == actor.id and not active:
         raise ValidationError({"active": tr("you cannot deactivate your own account")})
     user.active = active
-    log(session, actor, "user_update", entity_type="staff_user", entity_id=user.id,
-        details={"active": active})
+    log(
+        session,
+        actor,
+        "user_update",
+        entity_type="staff_user",
+        entity_id=user.id,
+        details={"active": active},
+    )
     return _info(user)
 
 
-def set_supervisor(session: Session, actor: Actor, username: str, supervisor: str | None) -> UserInfo:
+def set_supervisor(
+    session: Session, actor: Actor, username: str, supervisor: str | None
+) -> UserInfo:
     require_admin(actor, tr("change teams"))
     user = _by_username(session, username)
     if user is None:
@@ -298,8 +369,16 @@ def set_supervisor(session: Session, actor: Actor, username: str, supervisor: st
     if supervisor:
         sup = _by_username(session, supervisor)
         if sup is None or not (sup.role == "supervisor" or sup.is_supervisor):
-            raise ValidationError({"supervisor": tr("'{s}' is not a supervisor").format(s=supervisor)})
+            raise ValidationError(
+                {"supervisor": tr("'{s}' is not a supervisor").format(s=supervisor)}
+            )
     user.supervisor_id = sup.id if sup else None
-    log(session, actor, "user_update", entity_type="staff_user", entity_id=user.id,
-        details={"supervisor": supervisor or ""})
+    log(
+        session,
+        actor,
+        "user_update",
+        entity_type="staff_user",
+        entity_id=user.id,
+        details={"supervisor": supervisor or ""},
+    )
     return _info(user)

@@ -1,0 +1,1436 @@
+"""Synthetic demo data: ``casebook demo seed`` and ``casebook --demo``.
+
+Builds a realistic clinic: staff, participants with names from many languages,
+a year of session notes, recovery plans, consents, referrals and outcome
+measures. Nothing here describes a real person.
+
+Two properties drive the design:
+
+* Reproducible: one ``random.Random(seed)`` makes every choice and every time is
+  derived from ``today``, so the same seed, size and day give the same database
+  (tests and bug reports can rely on "seed 3, 200 participants").
+* Fast: 10,000 participants mean about 200,000 notes. Rows are built as plain
+  dicts with ids allocated here, so children can point at parents without a
+  flush, and written with Core ``executemany`` inserts in chunks, parents first.
+  The ORM unit of work is never involved for the big tables.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import math
+import random
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy.orm import Session
+
+from casebook import demo_names as names
+from casebook.errors import CasebookError, ValidationError
+from casebook.i18n import tr
+from casebook.measures import score
+from casebook.security import audit
+from models import Base, Participant, StaffUser
+
+MAX_PARTICIPANTS = 200_000
+PARTICIPANTS_PER_SPECIALIST = 40
+MAX_SPECIALISTS = 300
+# Participants generated between two flushes: about 4,000 notes per insert,
+# large enough to amortise statement overhead, small enough to keep memory flat
+# and progress reports frequent.
+CHUNK_PARTICIPANTS = 200
+# SQLite page cache while seeding (KiB, negative = size rather than pages). The
+# default 2 MB cache makes every insert into the note indexes and the full-text
+# index re-read and re-decrypt pages; the previous value is restored afterwards.
+_SQLITE_SEED_CACHE_KIB = 256 * 1024
+
+Row = dict[str, Any]
+T = TypeVar("T")
+
+
+def specialist_count(participants: int) -> int:
+    """How many peer specialists a demo of *participants* gets (about 40 each)."""
+    return min(MAX_SPECIALISTS, max(2, math.ceil(participants / PARTICIPANTS_PER_SPECIALIST)))
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    """What ``seed_demo`` wrote, per table, and the accounts it created."""
+
+    users: int
+    participants: int
+    case_assignments: int
+    recovery_start_changes: int
+    recovery_plans: int
+    plan_supports: int
+    goals: int
+    goal_ratings: int
+    action_steps: int
+    session_notes: int
+    note_goals: int
+    note_addenda: int
+    group_sessions: int
+    assessments: int
+    counselors: int
+    consents: int
+    referrals: int
+    referral_events: int
+    disclosures: int
+    usernames: tuple[str, ...] = field(default=())
+
+    def counts(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "usernames"}
+
+    def describe(self) -> str:
+        return tr(
+            "{users} staff accounts, {participants} participants, {notes} session notes, "
+            "{plans} recovery plans, {referrals} referrals, {consents} consents, "
+            "{assessments} assessments"
+        ).format(users=self.users, participants=self.participants, notes=self.session_notes,
+                 plans=self.recovery_plans, referrals=self.referrals, consents=self.consents,
+                 assessments=self.assessments)
+
+
+# Parents before children: foreign keys are checked row by row as inserts run.
+_TABLE_ORDER = (
+    "staff_user", "counselor", "group_session", "participant", "case_assignment",
+    "recovery_start_change", "recovery_plan", "plan_support", "goal", "goal_rating",
+    "action_step", "session_note", "note_goal", "note_addendum", "assessment", "consent",
+    "referral", "referral_event", "disclosure",
+)
+_SUMMARY_FIELDS = {
+    "staff_user": "users", "participant": "participants", "case_assignment": "case_assignments",
+    "recovery_start_change": "recovery_start_changes", "recovery_plan": "recovery_plans",
+    "plan_support": "plan_supports", "goal": "goals", "goal_rating": "goal_ratings",
+    "action_step": "action_steps", "session_note": "session_notes", "note_goal": "note_goals",
+    "note_addendum": "note_addenda", "group_session": "group_sessions",
+    "assessment": "assessments", "counselor": "counselors", "consent": "consents",
+    "referral": "referrals", "referral_event": "referral_events", "disclosure": "disclosures",
+}
+
+
+class _Weighted(Generic[T]):
+    """A weighted choice with the cumulative weights computed once."""
+
+    def __init__(self, pairs: Sequence[tuple[T, float]]) -> None:
+        self.values = [value for value, _ in pairs]
+        self.cumulative: list[float] = []
+        total = 0.0
+        for _, weight in pairs:
+            total += weight
+            self.cumulative.append(total)
+        self.total = total
+
+    def pick(self, rng: random.Random) -> T:
+        return self.values[bisect.bisect_right(self.cumulative, rng.random() * self.total)]
+
+
+# ----------------------------------------------------------------------------- text pools
+#
+# Notes are assembled from sentence pools per topic. Placeholders: {name} (the
+# name the participant goes by), {pos}/{obj} (their pronoun forms, which never
+# need verb agreement), {meeting}, {med}, {day}, {n}, {goal}, {relation}, {topic}.
+
+
+@dataclass(frozen=True)
+class _Topic:
+    goal: tuple[str, ...]
+    intervention: tuple[str, ...]
+    response: tuple[str, ...]
+    said: tuple[str, ...]
+    plan: tuple[str, ...]
+
+
+_TOPICS: dict[str, _Topic] = {
+    "meetings": _Topic(
+        goal=("Build a steady routine of mutual-help meetings.",
+              "Stay connected to {meeting} and the people there."),
+        intervention=(
+            "Reviewed the meeting list with {name} and picked two meetings that fit the bus "
+            "schedule.",
+            "Talked through what makes it hard to speak up at {meeting}; shared my own "
+            "experience of feeling like an outsider at first.",
+            "Met {name} outside {meeting} and went in together.",
+            "Explored the difference between 12-step and SMART Recovery meetings so {name} can "
+            "choose what fits.",
+        ),
+        response=(
+            "{name} went to {n} meetings this week and shared once, which felt like a big step.",
+            "{name} said the Tuesday group feels like home now and got a phone list.",
+            "{name} was nervous but stayed for the whole meeting and talked with the greeter "
+            "afterwards.",
+            "{name} has not gone back since the last session; said it felt too crowded.",
+        ),
+        said=(
+            "“I actually raised my hand and said something this time.”",
+            "“I keep meaning to go but then it gets to be 7 o'clock and I just stay home.”",
+            "“The people at {meeting} get it. I don't have to explain myself.”",
+        ),
+        plan=(
+            "{name} will try {meeting} on {day}; I will text a reminder that morning.",
+            "Look for an online meeting for nights when the bus is not running.",
+            "Ask someone at {meeting} for their number before leaving.",
+        ),
+    ),
+    "cravings": _Topic(
+        goal=("Notice cravings early and get through them without using.",),
+        intervention=(
+            "Practised urge surfing: waited out a craving together, rating it every five "
+            "minutes.",
+            "Played the tape forward with {name}: what happens after the first drink or hit.",
+            "Went over the trigger list in {pos} recovery plan and added payday weekends.",
+            "Shared how I got through cravings in my first year and what helped.",
+        ),
+        response=(
+            "{name} said cravings are down to a couple of times a week and pass faster now.",
+            "{name} had strong cravings after running into an old friend but called a support "
+            "instead of using.",
+            "{name} said the breathing exercise helped in the moment but felt silly at first.",
+            "{name} admitted getting close to using on Saturday and was proud of leaving the "
+            "party early.",
+        ),
+        said=(
+            "“Friday nights are the worst. That's when it hits.”",
+            "“I didn't use, but I thought about it all day Sunday.”",
+            "“When I play it forward I see myself back in that motel room.”",
+        ),
+        plan=(
+            "Keep a craving log for one week and bring it on {day}.",
+            "Plan something sober for Friday evening; {name} will call me if it gets hard.",
+            "Practise urge surfing once a day when there is no craving, so it is ready when "
+            "there is one.",
+        ),
+    ),
+    "coping": _Topic(
+        goal=("Use healthy coping skills when stress builds up.",),
+        intervention=(
+            "Taught box breathing (4-4-4-4) and practised it twice during the session.",
+            "Worked on the coping strategies list in the WRAP with {name}; added walking the dog "
+            "and music.",
+            "Talked through a stressful situation at home and brainstormed three options.",
+            "Did a grounding exercise (5-4-3-2-1) when {name} became overwhelmed.",
+        ),
+        response=(
+            "{name} said breathing exercises work best before bed and used them {n} times this "
+            "week.",
+            "{name} identified the argument with {pos} roommate as the main stressor and chose "
+            "to talk it out on the weekend.",
+            "{name} was calmer by the end of the session and said the grounding helped.",
+            "{name} said coping skills went out the window when things blew up at home.",
+        ),
+        said=(
+            "“I'm trying to stop and breathe before I react.”",
+            "“Music is what gets me through. I put my headphones on and walk.”",
+            "“I know what I'm supposed to do, it's just hard to remember it in the moment.”",
+        ),
+        plan=(
+            "{name} will practise box breathing every morning and note how it goes.",
+            "Add the new coping ideas to the relapse-prevention section of the plan.",
+            "Check in on {day} about how the talk with the roommate went.",
+        ),
+    ),
+    "mood": _Topic(
+        goal=("Manage low mood and anxiety with supports and routine.",),
+        intervention=(
+            "Made a simple daily routine with {name}: get up, shower, one task, one walk.",
+            "Listened and reflected while {name} talked about feeling low since the holidays.",
+            "Shared my own experience with depression and what helped me ask for help.",
+            "Reviewed early warning signs in the WRAP together.",
+        ),
+        response=(
+            "{name} described a few good days and recognised isolating as an early warning "
+            "sign.",
+            "{name} said the anxiety has been bad in the mornings but eases after getting "
+            "outside.",
+            "{name} has been keeping the routine on most days and is sleeping better.",
+            "{name} said the week was heavy and struggled to get out of bed on two days.",
+        ),
+        said=(
+            "“Some days are okay. Some days I just can't.”",
+            "“My chest gets tight as soon as I open my eyes.”",
+            "“I went for a walk every day this week, even in the rain.”",
+        ),
+        plan=(
+            "{name} agreed to bring up the low mood with {pos} counselor this week.",
+            "Keep the daily routine and add one thing that is fun.",
+            "Call on {day} to check how the mornings are going.",
+        ),
+    ),
+    "sleep": _Topic(
+        goal=("Get regular, restful sleep.",),
+        intervention=(
+            "Went over sleep habits: screens off at 11, no energy drinks after 2 pm.",
+            "Helped {name} set up a sleep log on {pos} phone.",
+        ),
+        response=(
+            "{name} is sleeping about six hours most nights, up from four.",
+            "{name} said nightmares are still waking {obj} up a few times a week.",
+        ),
+        said=("“I'm up at 3 am every night, staring at the ceiling.”",
+              "“Cutting the energy drinks actually worked.”"),
+        plan=("Keep the sleep log for two weeks and share it with the prescriber.",
+              "Bring up the nightmares at the next counseling appointment."),
+    ),
+    "medication": _Topic(
+        goal=("Stay on {med} as prescribed.",),
+        intervention=(
+            "Helped {name} set phone reminders for {med} and the next prescriber visit.",
+            "Talked about how {med} fits into recovery and answered questions about stigma "
+            "at meetings.",
+            "Called the pharmacy with {name} to sort out the prior authorization for {med}.",
+        ),
+        response=(
+            "{name} has not missed a dose of {med} this week.",
+            "{name} said {med} is helping but the side effects are annoying.",
+            "{name} ran out of {med} for two days because of the insurance problem.",
+        ),
+        said=("“People at the meeting told me I'm not really clean on {med}. That stung.”",
+              "“I feel steadier since I've been taking it every day.”"),
+        plan=("Follow up with the pharmacy on Friday about the refill.",
+              "{name} will raise the side effects with the prescriber at the next visit."),
+    ),
+    "health_appt": _Topic(
+        goal=("Take care of physical health.",),
+        intervention=(
+            "Helped {name} book the dental appointment and arranged a ride.",
+            "Went with {name} to the primary care visit for support; {name} did the talking.",
+            "Wrote down questions for the doctor with {name} ahead of the appointment.",
+        ),
+        response=(
+            "{name} kept the appointment and started the hepatitis C treatment plan.",
+            "{name} was nervous in the waiting room but asked all the questions on the list.",
+            "{name} missed the appointment because the ride fell through.",
+        ),
+        said=("“I haven't seen a dentist in ten years.”",
+              "“The doctor actually listened to me this time.”"),
+        plan=("Reschedule the missed appointment and book medical transportation 48 hours "
+              "ahead.",
+              "Check in after the follow-up visit on {day}."),
+    ),
+    "housing": _Topic(
+        goal=("Find and keep safe, stable housing.",),
+        intervention=(
+            "Helped {name} fill out the housing authority application and made copies of "
+            "documents.",
+            "Called two recovery residences with {name} to ask about openings and costs.",
+            "Went over the lease with {name} so the rules on guests are clear.",
+            "Connected {name} with the emergency rental assistance program.",
+        ),
+        response=(
+            "{name} is on the waitlist and has an interview at the sober house next week.",
+            "{name} moved into the recovery residence and likes the house meetings.",
+            "{name} is still couch-surfing at a cousin's place, where people are using.",
+            "{name} paid this month's rent on time for the third month in a row.",
+        ),
+        said=("“I just want a door that locks and a key that's mine.”",
+              "“The house rules are strict, but I need that right now.”"),
+        plan=("Bring ID, income letter and the signed release to the housing office on {day}.",
+              "Follow up with the recovery residence manager about a move-in date.",
+              "Check the waitlist status at the end of the month."),
+    ),
+    "benefits": _Topic(
+        goal=("Get the benefits {name} is eligible for.",),
+        intervention=(
+            "Helped {name} renew SNAP online and upload the pay stubs.",
+            "Went through the Medicaid renewal letter together and filled out the form.",
+            "Made a call to the Social Security office with {name} about the SSI appeal.",
+        ),
+        response=("{name} got the SNAP renewal approved.",
+                  "{name} is still waiting for a decision on the SSI appeal."),
+        said=("“I hate dealing with these offices. They make you feel like nothing.”",),
+        plan=("Watch the mail for the Medicaid decision; call if nothing by the 15th.",),
+    ),
+    "employment": _Topic(
+        goal=("Find work that supports recovery.",),
+        intervention=(
+            "Worked on {name}'s résumé and practised answering the question about the gap in "
+            "work history.",
+            "Looked through job postings together; {name} picked three to apply for.",
+            "Role-played a job interview and talked about disclosing a record.",
+            "Referred {name} to the vocational rehabilitation office.",
+        ),
+        response=(
+            "{name} has an interview at the warehouse on {day}.",
+            "{name} started a part-time job at the grocery store and is proud of the first "
+            "paycheck.",
+            "{name} was turned down again because of the background check and felt "
+            "discouraged.",
+            "{name} applied to {n} jobs this week.",
+        ),
+        said=("“I want to be somebody who gets up and goes to work.”",
+              "“They took one look at my record and that was it.”"),
+        plan=("{name} will follow up by phone on the applications.",
+              "Look into second-chance employers and the job fair at the library.",
+              "Plan meetings around the new work schedule."),
+    ),
+    "education": _Topic(
+        goal=("Go back to school.",),
+        intervention=("Helped {name} register for the GED class at the adult learning center.",
+                      "Found free online practice tests and set up an account together."),
+        response=("{name} passed the math section of the GED.",
+                  "{name} went to the first class and said it was less scary than expected."),
+        said=("“I always felt stupid in school. Maybe I wasn't.”",),
+        plan=("Study for the reading section twice a week at the library.",),
+    ),
+    "documents": _Topic(
+        goal=("Get identity documents in order.",),
+        intervention=("Ordered a copy of {name}'s birth certificate online together.",
+                      "Went with {name} to the registry for the state ID card."),
+        response=("{name} has the state ID now and can open a bank account.",
+                  "The birth certificate has not arrived yet."),
+        said=("“Without ID you can't do anything.”",),
+        plan=("Open a bank account once the ID card arrives.",),
+    ),
+    "legal": _Topic(
+        goal=("Meet court and probation requirements.",),
+        intervention=("Wrote a letter confirming peer support attendance for {name}'s "
+                      "probation officer (release on file).",
+                      "Helped {name} plan the route to the courthouse for the hearing."),
+        response=("{name} made it to court on time and the case was continued.",
+                  "{name} is worried about the upcoming hearing."),
+        said=("“I just want this case behind me.”",),
+        plan=("Check in the day after the hearing on {day}.",),
+    ),
+    "family": _Topic(
+        goal=("Rebuild relationships with family.",),
+        intervention=(
+            "Talked about how to start the conversation with {pos} {relation}.",
+            "Helped {name} prepare for the supervised visit with the kids.",
+            "Listened as {name} talked about the guilt around family; shared how I made amends "
+            "with my own family.",
+        ),
+        response=(
+            "{name} called {pos} {relation} for the first time in two years and they talked for "
+            "an hour.",
+            "The visit with the kids went well; {name} said they hugged {obj} at the end.",
+            "{name} said the {relation} is not ready to talk yet, and that hurt.",
+        ),
+        said=("“My {relation} said she's proud of me. I didn't know what to say.”",
+              "“I missed so much of their lives.”"),
+        plan=("{name} will write a letter to {pos} {relation} this week.",
+              "Plan something for the next visit, maybe the park if the weather holds."),
+    ),
+    "social": _Topic(
+        goal=("Build a sober social life.",),
+        intervention=("Looked up free sober events this month with {name}.",
+                      "Invited {name} to the recovery center's Friday game night."),
+        response=("{name} came to game night and stayed the whole time.",
+                  "{name} said weekends are lonely without the old crowd."),
+        said=("“All my friends were using friends.”",
+              "“I didn't know sober people had this much fun.”"),
+        plan=("Try the recovery softball practice on {day}.",),
+    ),
+    "spiritual": _Topic(
+        goal=("Reconnect with faith and meaning.",),
+        intervention=("Talked about what gives {name} a sense of purpose.",
+                      "Helped {name} find a church near the new apartment."),
+        response=("{name} went to service on Sunday and talked to the pastor afterwards.",
+                  "{name} has started meditating ten minutes a day."),
+        said=("“I need something bigger than me.”",),
+        plan=("Keep the ten-minute meditation going.",),
+    ),
+    "milestone": _Topic(
+        goal=("Celebrate recovery milestones.",),
+        intervention=("Celebrated {name}'s recovery milestone and talked about what made it "
+                      "possible.",),
+        response=("{name} picked up a chip at {meeting} and said it felt good to be "
+                  "recognised.",),
+        said=("“A year ago I couldn't imagine this.”",),
+        plan=("Write down three things that helped, to remember on hard days.",),
+    ),
+    "return_to_use": _Topic(
+        goal=("Get back on track after a return to use.",),
+        intervention=(
+            "Talked through what happened without judgement; reviewed the triggers that led up "
+            "to using.",
+            "Gave a naloxone kit and went over overdose signs; talked about not using alone.",
+            "Helped {name} call the treatment center about an intensive outpatient program.",
+        ),
+        response=("{name} used twice after the funeral and said {pos} wants to start over.",
+                  "{name} was ashamed at first but opened up once we talked about my own "
+                  "relapses."),
+        said=("“I thought I had it handled. I didn't.”",
+              "“I don't want to go back to where I was.”"),
+        plan=("Update the relapse-prevention plan together on {day}.",
+              "Daily check-ins by text for the next week."),
+    ),
+}
+
+# The topics a plan goal's domain leads a session to.
+_DOMAIN_TOPICS = {
+    "health": ("cravings", "coping", "mood", "sleep", "medication", "health_appt",
+               "return_to_use", "meetings"),
+    "home": ("housing", "benefits", "housing"),
+    "purpose": ("employment", "education", "documents", "legal", "employment"),
+    "community": ("family", "social", "spiritual", "meetings", "milestone"),
+}
+# Topics that only make sense with substance use in the picture.
+_SUBSTANCE_TOPICS = frozenset({"cravings", "return_to_use", "milestone"})
+_ALL_TOPICS = tuple(_TOPICS)
+_MH_TOPICS = tuple(t for t in _TOPICS if t not in _SUBSTANCE_TOPICS)
+
+_GOAL_LINK = (
+    "Recovery plan goal: “{goal}”",
+    "{name} is working toward “{goal}”.",
+    "Goal in {pos} own words: “{goal}”",
+    "Continue work on plan goal: {goal}",
+)
+_OBSERVE = (
+    "Arrived on time and made good eye contact.",
+    "Appeared tired and said sleep was poor.",
+    "Upbeat and talkative; laughed several times.",
+    "Quiet and guarded at first, opened up after ten minutes.",
+    "Brought the paperwork we talked about last time.",
+    "Calm and clear throughout; followed the conversation easily.",
+    "Restless, checked the phone often.",
+    "Dressed for work; came straight from a shift.",
+)
+_ASSESS = {
+    "progress": (
+        "{name} is making steady progress and is using coping skills more consistently.",
+        "Engagement is strong; {name} followed through on the action steps from last time.",
+        "Recovery capital is growing: more sober supports and a steadier routine.",
+        "Motivation is high and {name} is taking the lead on next steps.",
+    ),
+    "no_change": (
+        "Progress is steady but slow; transportation is still a barrier.",
+        "{name} remains engaged and motivated, though this goal has not moved this week.",
+        "Stable week; no new concerns.",
+    ),
+    "setback": (
+        "A hard week; {name} stayed connected, which is a strength to build on.",
+        "Missed appointments and stress at home are getting in the way of follow-through.",
+        "Risk is higher than usual this week; more frequent check-ins agreed.",
+    ),
+}
+_CHECK_IN = (
+    "Brief check-in on how the week is going.",
+    "Quick call to confirm the appointment and see how things are.",
+    "Texted to check in after the weekend.",
+)
+_OUTREACH = _Topic(
+    goal=("Re-engage {name} in peer support.", "Reconnect after missed contacts."),
+    intervention=(
+        "Called the number on file; no answer. Left a voicemail with the center's callback "
+        "number.",
+        "Sent a text: “Hi {name}, thinking of you. Call or text when you can.”",
+        "Stopped by the last known address; no one answered. Left a card in the door.",
+        "Asked at the day shelter and the drop-in center; {name} has not been seen this week.",
+    ),
+    response=("No response at the time of this note.", "Message delivered; no reply yet.",
+              "Voicemail box full; could not leave a message."),
+    said=("No contact made.",),
+    plan=("Try again in {n} days by phone and text.",
+          "If there is no contact within a week, discuss with supervisor and call the "
+          "emergency contact (release on file).",
+          "Try the drop-in center on {day}."),
+)
+_COLLATERAL = _Topic(
+    goal=("Coordinate supports with {name}'s {relation} (written consent on file).",),
+    intervention=(
+        "Spoke with {pos} {relation} by phone about how to support {name} this month.",
+        "Returned a call from {name}'s {relation}, who was worried after a missed visit.",
+        "Talked with {pos} {relation} about the upcoming move and what help is needed.",
+    ),
+    response=("The {relation} was relieved to hear {name} is engaged and asked how to help.",
+              "The {relation} shared concerns about money and will encourage {name} to bring it "
+              "up at the next session."),
+    said=("The {relation} said {name} has seemed more like {pos} old self lately.",),
+    plan=("Let {name} know about the call at the next session, as agreed.",
+          "No further contact with the {relation} unless {name} asks."),
+)
+_GROUP = _Topic(
+    goal=("Build connection with peers in recovery.",
+          "Attend peer support group to strengthen recovery supports."),
+    intervention=("Facilitated the group “{topic}”; {name} took part in the check-in round "
+                  "and the pair exercise.",
+                  "Peer-led group on “{topic}”. Shared my own experience to open the "
+                  "discussion."),
+    response=("{name} shared about {pos} week and offered encouragement to a newer member.",
+              "{name} mostly listened and said afterwards the topic hit home.",
+              "{name} talked openly about {pos} own triggers and got good feedback.",
+              "{name} arrived late but joined in during the second half."),
+    said=("“It helps to know I'm not the only one.”",
+          "“I didn't say much, but I'll be back.”"),
+    plan=("Invited {name} to the next group; follow up individually on {day}.",
+          "Check in individually this week about what came up in group."),
+)
+_RISKS = {
+    "overdose_risk": (
+        "{name} said {pos} tolerance is down after weeks without using and that a friend "
+        "offered pills that may contain fentanyl. Gave a naloxone kit and fentanyl test strips "
+        "and reviewed never using alone.",
+        "Follow up within 24 hours; supervisor informed.",
+    ),
+    "self_harm": (
+        "{name} mentioned thoughts of not wanting to be here anymore. Followed the safety "
+        "protocol: stayed with {obj}, called 988 together and made a safety plan.",
+        "Same-day follow-up with supervisor and counselor; check in tomorrow morning.",
+    ),
+    "housing_loss": (
+        "{name} received a 14-day notice to quit from the landlord.",
+        "Connect {name} with legal aid and emergency rental assistance this week.",
+    ),
+    "crisis": (
+        "{name} called in crisis after a fight at home; helped {obj} get somewhere safe and "
+        "connected with the mobile crisis team.",
+        "Daily check-ins until things settle; supervisor informed.",
+    ),
+}
+_RISK_PICK = _Weighted([("overdose_risk", 0.35), ("housing_loss", 0.3), ("self_harm", 0.2),
+                        ("crisis", 0.15)])
+
+_MEETINGS_SU = ("AA", "NA", "SMART Recovery", "Recovery Dharma", "Celebrate Recovery",
+                "the Tuesday night women's meeting", "the All Recovery meeting at the center",
+                "the Saturday morning NA meeting")
+_MEETINGS_MH = ("the NAMI peer support group", "the DBSA group", "the Hearing Voices group",
+                "the wellness group at the center")
+_MEDS_SU = ("Suboxone", "methadone", "the Vivitrol shot", "buprenorphine")
+_MEDS_MH = ("the antidepressant", "psychiatric medication", "the mood stabilizer")
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
+_IN_PERSON_LOCATIONS = (
+    "Recovery center, peer office", "Recovery center, peer office", "Coffee shop on Main Street",
+    "Participant's home", "Public library", "Riverside Park", "Community health center lobby",
+    "Drop-in center", "Recovery center, kitchen table", "Walking meeting around the block",
+)
+_GROUP_TOPICS = (
+    "Coping with cravings", "Building a sober support network",
+    "Relapse prevention: triggers and warning signs", "WRAP basics",
+    "Managing stress and anxiety", "Healthy relationships and boundaries",
+    "Budgeting on a tight income", "Job readiness: telling your story", "Holiday survival plan",
+    "Self-care and sleep", "Gratitude and goal setting", "Grief and loss in recovery",
+    "Naloxone training and overdose prevention", "Talking to family about recovery",
+)
+_ADDENDA = (
+    ("Late entry", "{name} called back after the session to say the appointment was moved to "
+     "{day}."),
+    ("Clarification", "The referral discussed in this note is to the counselor named in the "
+     "consent on file, not the clinic mentioned."),
+    ("Additional information", "{name}'s {relation} dropped off the paperwork the next "
+     "morning."),
+)
+
+# (statement in the participant's words, measurable target,
+#  action steps as (what, who, who by name when "other")), with which recovery
+#  focus the goal suits: "su" substance use, "mh" mental health, "any".
+_GoalSpec = tuple[str, str, str, tuple[tuple[str, str, str], ...]]
+_GOALS: dict[str, tuple[_GoalSpec, ...]] = {
+    "health": (
+        ("su", "I want to stay clean and feel good in my own body again.",
+         "No use for 90 days in a row (self-report at weekly check-ins)",
+         (("Go to at least three meetings a week", "participant", ""),
+          ("Ask someone at a meeting to be my sponsor", "participant", ""),
+          ("Weekly check-in call about cravings", "specialist", ""))),
+        ("su", "Stay on my Suboxone and stop using on top of it.",
+         "Keep every prescriber visit and have 8 weeks of clean screens",
+         (("Keep the Thursday prescriber appointments", "participant", ""),
+          ("Set up phone reminders for doses and visits", "specialist", ""),
+          ("Review the dose if cravings continue", "other", "Prescriber, Unity Health"))),
+        ("su", "Cut my drinking back to weekends, then stop.",
+         "No drinking Monday to Friday for 6 weeks, tracked in a drink diary",
+         (("Keep the drink diary every day", "participant", ""),
+          ("Go over the diary together each week", "specialist", ""))),
+        ("su", "Never use alone again and always carry naloxone.",
+         "Naloxone on me at every session; Never Use Alone number saved in my phone",
+         (("Pick up a naloxone kit", "participant", ""),
+          ("Teach my roommate how to use naloxone", "participant", ""),
+          ("Bring fentanyl test strips to the next session", "specialist", ""))),
+        ("any", "Sleep through the night without needing pills.",
+         "Six hours of sleep on 5 nights a week, tracked in a sleep log",
+         (("Keep a sleep log", "participant", ""),
+          ("No screens after 11 pm", "participant", ""),
+          ("Bring the sleep log to the doctor", "other", "Primary care, community health "
+           "center"))),
+        ("mh", "Go a whole month without a panic attack making me leave work.",
+         "Fewer than two early departures from work a month",
+         (("Practise box breathing every morning", "participant", ""),
+          ("Role-play what to say to my supervisor", "specialist", ""))),
+        ("any", "Get my teeth fixed so I can smile again.",
+         "Finish the dental treatment plan at the community health center",
+         (("Call the dental clinic for a first appointment", "participant", ""),
+          ("Arrange medical transportation", "specialist", ""),
+          ("Send the treatment plan and cost estimate", "other", "Dental clinic"))),
+        ("mh", "Find a therapist I actually like and keep going.",
+         "Six sessions with the same counselor",
+         (("Look at the counselor list together", "specialist", ""),
+          ("Go to the first appointment", "participant", ""))),
+        ("any", "Walk every day because it helps my mood.",
+         "A 20-minute walk on at least 5 days a week",
+         (("Walk after lunch", "participant", ""),
+          ("Walking meeting once a week", "specialist", ""))),
+        ("any", "Quit smoking, or at least cut down to half a pack.",
+         "Ten cigarettes a day or fewer, with nicotine patches",
+         (("Ask the doctor about patches", "participant", ""),
+          ("Call the quit line together", "specialist", ""))),
+        ("mh", "Take my meds every day even when I feel fine.",
+         "No missed doses for 30 days (pill organizer check)",
+         (("Buy a weekly pill organizer", "participant", ""),
+          ("Set a daily phone alarm", "participant", ""),
+          ("Review side effects at the next visit", "other", "Psychiatric prescriber"))),
+    ),
+    "home": (
+        ("any", "Get my own apartment where my kids can visit.", "A signed lease in my name",
+         (("Fill out the housing authority application", "participant", ""),
+          ("Gather ID, income letter and references", "participant", ""),
+          ("Check the waitlist status every month", "specialist", ""))),
+        ("su", "Move out of the shelter into sober housing.", "Move into a recovery residence",
+         (("Call three recovery residences", "participant", ""),
+          ("Help with the first week's rent application", "specialist", ""),
+          ("Interview and house tour", "other", "Recovery residence manager"))),
+        ("any", "Keep my place, no more late rent.", "Rent paid on time for 6 months in a row",
+         (("Set up automatic payment on payday", "participant", ""),
+          ("Make a monthly budget together", "specialist", ""))),
+        ("any", "Get on the housing voucher list and stay on it.",
+         "Application in and the yearly update returned on time",
+         (("Submit the voucher application", "participant", ""),
+          ("Put the renewal date on the calendar", "specialist", ""))),
+        ("mh", "Make my room feel like home, not just a place to crash.",
+         "Bed frame and curtains bought; room cleaned every Sunday",
+         (("Go to the furniture bank", "participant", ""),
+          ("Arrange a furniture bank referral", "specialist", ""))),
+        ("any", "Fix things with my landlord so I don't get evicted.",
+         "A written payment plan with the landlord",
+         (("Call legal aid about the notice", "participant", ""),
+          ("Apply for emergency rental assistance", "specialist", ""),
+          ("Review the payment plan", "other", "Legal aid housing attorney"))),
+        ("su", "Live somewhere without people using around me.",
+         "Moved out of my cousin's apartment",
+         (("Make a list of sober friends with a spare room", "participant", ""),
+          ("Look at recovery residence openings", "specialist", ""))),
+        ("any", "Learn to budget so money lasts the whole month.",
+         "Grocery money left in the last week of the month, three months running",
+         (("Write down every expense for a month", "participant", ""),
+          ("Go through the budget worksheet together", "specialist", ""))),
+    ),
+    "purpose": (
+        ("any", "Get my GED.", "Pass all four GED subject tests",
+         (("Register for the class at the adult learning center", "participant", ""),
+          ("Find free practice tests online", "specialist", ""),
+          ("Confirm the class schedule", "other", "Adult learning center"))),
+        ("any", "Go back to work part time.", "Hired for a job of 15 to 25 hours a week",
+         (("Update my résumé", "participant", ""),
+          ("Practise interview questions", "specialist", ""),
+          ("Job leads from the career center", "other", "Vocational rehabilitation "
+           "counselor"))),
+        ("any", "Get my driver's license back.", "Fees paid and road test passed",
+         (("Get the reinstatement letter from the registry", "participant", ""),
+          ("Help set up a payment plan for the fees", "specialist", ""))),
+        ("any", "Volunteer at the food bank like I used to.",
+         "One volunteer shift a week for two months",
+         (("Call the volunteer coordinator", "participant", ""),
+          ("Go to the first shift together", "specialist", ""))),
+        ("any", "Become a peer specialist myself one day.",
+         "Finish the 46-hour peer recovery specialist training",
+         (("Apply for the spring training", "participant", ""),
+          ("Write a reference letter", "specialist", ""))),
+        ("any", "Get my ID and birth certificate so I can apply for things.",
+         "State ID card in hand",
+         (("Order the birth certificate online", "participant", ""),
+          ("Pay the fee with the center's voucher", "specialist", ""))),
+        ("any", "Finish my associate's degree.", "Register for two classes next semester",
+         (("Meet the college advisor", "participant", ""),
+          ("Look into financial aid together", "specialist", ""))),
+        ("su", "Deal with my court fines so I can move on.",
+         "Payment plan set up and every payment on time",
+         (("Go to the clerk's office to ask for a payment plan", "participant", ""),
+          ("Write a letter about program participation", "specialist", ""),
+          ("Approve the payment plan", "other", "Probation officer"))),
+    ),
+    "community": (
+        ("su", "Have sober friends to hang out with on weekends.",
+         "One sober activity with friends every weekend",
+         (("Go to game night at the center", "participant", ""),
+          ("Share the sober events calendar", "specialist", ""))),
+        ("any", "Reconnect with my mom.", "A call with my mom every week; visit on her birthday",
+         (("Write her a letter first", "participant", ""),
+          ("Practise what I want to say", "specialist", ""))),
+        ("any", "Be a better parent to my son.", "Keep every supervised visit for 3 months",
+         (("Put visits on the calendar", "participant", ""),
+          ("Plan activities for the visits", "participant", ""),
+          ("Confirm the visit schedule", "other", "Family services caseworker"))),
+        ("any", "Go to church again.", "Sunday service twice a month",
+         (("Find a church near home", "participant", ""),
+          ("Look up the bus route together", "specialist", ""))),
+        ("su", "Get a sponsor and work the steps.", "Sponsor in place; step 3 done by the target "
+         "date",
+         (("Ask someone at the home group", "participant", ""),
+          ("Talk about what to look for in a sponsor", "specialist", ""))),
+        ("any", "Join a team or club, something that isn't about using.",
+         "Join the Tuesday rec-league softball team",
+         (("Sign up at the rec center", "participant", ""),
+          ("Help with the sign-up fee waiver", "specialist", ""))),
+        ("any", "Speak up at groups instead of sitting in the back.", "Share at least once a week",
+         (("Sit in the front row", "participant", ""),
+          ("Practise sharing in our sessions", "specialist", ""))),
+        ("any", "Get my kids back.", "Finish the service plan; unsupervised visits approved",
+         (("Go to every parenting class", "participant", ""),
+          ("Write a progress letter for the court", "specialist", ""),
+          ("Review the service plan", "other", "Family services caseworker"))),
+        ("any", "Make peace with my sister.", "Write her a letter and meet for coffee",
+         (("Write the letter", "participant", ""),
+          ("Read the letter together before sending", "specialist", ""))),
+    ),
+}
+_WELLNESS_TO_SAMHSA = {
+    "emotional": "health", "physical": "health", "environmental": "home", "financial": "home",
+    "intellectual": "purpose", "occupational": "purpose", "social": "community",
+    "spiritual": "community",
+}
+_SAMHSA_DOMAINS = ("health", "home", "purpose", "community")
+_WELLNESS_DOMAINS = tuple(_WELLNESS_TO_SAMHSA)
+
+_STRENGTHS = (
+    "I don't give up.", "Good sense of humour.", "My kids are my reason.",
+    "Good with my hands: ten years in construction.", "I cook for everyone.", "Strong faith.",
+    "I've been sober for three years before, so I know I can do it.", "Great with animals.",
+    "Honest, even when it's hard.", "Finished a welding certificate.",
+    "Close with my grandmother.", "Creative: I draw and write poetry.",
+    "Knows the bus system inside out.", "Bilingual.", "A loyal friend.", "I show up on time.",
+    "Good at fixing cars.", "I ask for help now.", "Funny and easy to talk to.",
+)
+_BARRIERS = (
+    "No driver's license.", "Outstanding fines and a probation hearing.",
+    "Lives with people who use.", "On the waitlist for a housing voucher.",
+    "Anxiety in crowds.", "Runs out of phone minutes at the end of the month.",
+    "Chronic back pain.", "A record makes the job search hard.",
+    "Needs an interpreter for appointments.", "No childcare.",
+    "Hard to trust providers after past experiences.",
+    "Money runs out before the end of the month.", "Hepatitis C treatment pending.",
+    "No ID documents.",
+)
+_TRIGGERS = (
+    "Payday.", "Arguments with my ex.", "Driving past the old neighborhood.",
+    "Being alone on weekends.", "Back pain flaring up.", "Holidays.",
+    "The anniversary of my brother's death.", "Seeing old friends from my using days.",
+    "Court dates.", "Not sleeping.", "Loud crowds.", "Feeling judged at appointments.",
+    "Bills piling up.",
+)
+_WARNING_SIGNS = (
+    "Skipping meals.", "Not answering my phone.", "Staying up all night.",
+    "Remembering only the good times of using.", "Isolating in my room.", "Skipping meetings.",
+    "Getting short with my kids.", "Not showering.", "Thinking “just once won't hurt”.",
+    "Picking fights.", "Spending money fast.",
+)
+_COPING = (
+    "Call my sponsor.", "Go to the 7 pm meeting.", "Walk the dog.", "Box breathing (4-4-4-4).",
+    "Play guitar.", "Text my peer specialist.", "Play the tape forward.",
+    "Urge surfing: wait 20 minutes.", "Cold water on my face.", "Go to the gym.", "Pray.",
+    "Drawing.", "Cook a real meal.", "Listen to my playlist.", "Call my sister.",
+)
+_CRISIS_HOSPITALS = ("St. Mary's", "Riverbend General", "County Medical Center")
+_CRISIS_HELPS = ("someone staying with me", "a quiet room", "my dog", "music", "being outside",
+                 "talking about my kids")
+_CRISIS_WORSE = ("yelling", "police lights", "being touched", "being left alone",
+                 "crowded waiting rooms")
+_NALOXONE_PLACES = ("the front pocket of my backpack", "the kitchen drawer", "the glove box",
+                    "my jacket pocket")
+_SUPPORT_RELATIONS = ("sister", "brother", "mother", "sponsor", "friend from the program",
+                      "pastor", "aunt", "cousin", "partner", "neighbor", "father")
+_FAMILY_RELATIONS = frozenset({"sister", "brother", "mother", "aunt", "cousin", "father"})
+_RATING_COMMENTS = {
+    "up": ("Started the class!", "Two good weeks in a row.", "Got the paperwork done.",
+           "Feeling more confident.", "Made the call without help.", "Big step this month."),
+    "flat": ("Still waiting to hear back.", "About the same as last month.",
+             "Busy month, not much movement.", ""),
+    "down": ("Rough month, slipped back.", "Lost the job lead.",
+             "Had to put this aside after the move.", "Missed a few weeks."),
+}
+_DISCHARGE_REASONS = (
+    "Completed recovery plan goals; transitioned to community supports.",
+    "Moved out of the service area.", "Participant chose to end services.",
+    "Transferred to a higher level of care (residential treatment).",
+    "No contact for more than 90 days despite outreach.",
+    "Now connected with a long-term recovery coach at another agency.",
+)
+_TRANSFER_REASONS = (
+    "Caseload balancing.", "Specialist changed teams.",
+    "Participant asked for a different peer specialist.",
+    "Language match: participant prefers a bilingual specialist.",
+    "Schedule fit: participant works days and needs evening contacts.",
+)
+_UNASSIGNED_REASON = "Specialist left the program; awaiting reassignment."
+_RESET_NOTES = (
+    "Participant chose to reset the date after a return to use; reviewed what led up to it.",
+    "New date after a short relapse; participant wants to count from here.",
+    "Date corrected by participant after talking with sponsor.",
+)
+_CONSENT_CATEGORIES = (
+    ("contact_details", "name, date of birth and contact details"),
+    ("treatment_plan", "recovery plan goals and progress"),
+    ("substance_use", "substance use history and current recovery status"),
+    ("mental_health", "mental health concerns shared with the peer specialist"),
+    ("assessments", "outcome measure scores (BARC-10, PHQ-9, GAD-7)"),
+    ("attendance", "dates of peer support contacts"),
+)
+_REFERRAL_REASONS = {
+    "su": (
+        "Asked for help finding a counselor for co-occurring substance use and trauma.",
+        "Needs an assessment for medication for opioid use disorder (MOUD).",
+        "Wants an intensive outpatient program after a return to use.",
+        "Gambling has come up alongside drinking; wants specialised counseling.",
+    ),
+    "mh": (
+        "Increasing anxiety and panic attacks; wants therapy.",
+        "Grief after the death of a close friend; asked for a counselor.",
+        "Wants a psychiatric medication evaluation for depression.",
+        "Asked for trauma-focused therapy (EMDR) with a woman counselor.",
+    ),
+    "any": (
+        "Family counseling to prepare for reunification with the children.",
+        "Couples counseling; participant and partner both asked for it.",
+        "Anger at work is putting the job at risk; wants counseling.",
+    ),
+}
+_REFERRAL_NOTES = {
+    "requested": ("Referral packet sent with the consent on file.",
+                  "Sent by secure e-mail; intake coordinator confirmed receipt."),
+    "accepted": ("Intake appointment scheduled.", "Counselor has an opening and accepted."),
+    "in-progress": ("Participant attended the first appointment.",
+                    "Participant is going weekly."),
+    "completed": ("Counselor confirmed the participant is engaged in ongoing care.",
+                  "Episode of care finished; participant feels ready."),
+    "cancelled": ("Participant decided not to go ahead for now.",
+                  "Participant moved; referral no longer needed."),
+    "rejected": ("Program is not taking new clients with this insurance.",
+                 "Not eligible: needs a higher level of care first."),
+    "on-hold": ("Participant asked to pause until after the move.",
+                "Waiting for insurance approval."),
+}
+# Status paths a referral takes, by the status it ends in.
+_REFERRAL_PATHS = {
+    "draft": ("draft",),
+    "requested": ("draft", "requested"),
+    "accepted": ("draft", "requested", "accepted"),
+    "in-progress": ("draft", "requested", "accepted", "in-progress"),
+    "on-hold": ("draft", "requested", "accepted", "on-hold"),
+    "completed": ("draft", "requested", "accepted", "in-progress", "completed"),
+    "cancelled": ("draft", "requested", "cancelled"),
+    "rejected": ("draft", "requested", "rejected"),
+}
+_OPEN_REFERRAL = frozenset({"requested", "accepted", "in-progress", "on-hold"})
+_CLOSED_REFERRAL = frozenset({"completed", "cancelled", "rejected"})
+_REFERRAL_STATUS_PICK = _Weighted([
+    ("draft", 0.08), ("requested", 0.18), ("accepted", 0.13), ("in-progress", 0.18),
+    ("on-hold", 0.04), ("completed", 0.27), ("cancelled", 0.08), ("rejected", 0.04)])
+_REVOCATION_STATEMENT = (
+    "I understand that I may revoke this consent at any time, except to the extent that action "
+    "has already been taken in reliance on it, by telling my peer specialist or by writing to "
+    f"{names.PROGRAM_NAME}. My services do not depend on signing this consent."
+)
+
+_FORMAT_PICK = _Weighted([("GIRP", 0.75), ("DAP", 0.15), ("SOAP", 0.10)])
+_CONTACT_KIND_PICK = _Weighted([("individual", 0.62), ("check_in", 0.32), ("collateral", 0.06)])
+_MODE_PICK = {
+    "individual": _Weighted([("in_person", 0.7), ("video", 0.15), ("phone", 0.15)]),
+    "check_in": _Weighted([("phone", 0.6), ("text", 0.3), ("in_person", 0.1)]),
+    "collateral": _Weighted([("phone", 0.8), ("in_person", 0.2)]),
+    "outreach": _Weighted([("phone", 0.6), ("text", 0.3), ("in_person", 0.1)]),
+}
+_DURATIONS = {
+    "individual": (30, 40, 45, 50, 60, 60, 60, 75, 90),
+    "check_in": (10, 15, 15, 20, 25),
+    "collateral": (15, 20, 30),
+    "outreach": (5, 5, 10, 15),
+}
+_MARK_PICK = _Weighted([("progress", 0.5), ("no_change", 0.35), ("setback", 0.15)])
+_CADENCE_PICK = _Weighted([(7, 0.70), (14, 0.15), (3, 0.08), (30, 0.07)])
+_FOCUS_PICK = _Weighted([("substance_use", 0.35), ("mental_health", 0.25),
+                         ("co_occurring", 0.40)])
+_GOAL_STATUS_PICK = _Weighted([("in_progress", 0.60), ("not_started", 0.12), ("achieved", 0.15),
+                               ("on_hold", 0.08), ("discontinued", 0.05)])
+_CONSENT_KIND_PICK = _Weighted([("active", 0.62), ("expired", 0.12), ("revoked", 0.06),
+                                ("expiring", 0.10), ("event", 0.10)])
+_URGENCY_PICK = _Weighted([("routine", 0.85), ("urgent", 0.13), ("emergent", 0.02)])
+_CULTURE_PICK = _Weighted([(c, float(c.weight)) for c in names.CULTURES])
+_LATIN_CULTURE_PICK = _Weighted([(c, float(c.weight)) for c in names.CULTURES if c.latin])
+# Letters NFKD does not decompose into ASCII, for e-mail addresses.
+_ASCII_FOLD = str.maketrans({"ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D",
+                             "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th", "æ": "ae", "Æ": "Ae",
+                             "ß": "ss", "ı": "i", "'": "", " ": ""})
+
+
+def _ascii(value: str) -> str:
+    folded = unicodedata.normalize("NFKD", value.translate(_ASCII_FOLD))
+    return "".join(ch for ch in folded if ch.isascii() and ch.isalnum()).lower()
+
+
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+@dataclass(slots=True)
+class _Group:
+    id: int
+    facilitator_id: int
+    at: datetime
+    duration: int
+    topic: str
+    location: str
+
+
+@dataclass(slots=True)
+class _Counselor:
+    id: int
+    description: str
+    accepting: bool
+    active: bool
+
+
+@dataclass(slots=True)
+class _Person:
+    """What the first pass decides about a participant; the second pass writes the rows."""
+
+    id: int
+    culture: names.Culture
+    woman: bool
+    legal_name: str
+    family_index: int
+    preferred_name: str | None
+    pronouns: str | None
+    focus: str
+    intake: date
+    status: str
+    discharge: date | None
+    discharge_reason: str | None
+    cadence: int
+    profile: str
+    last_contact: date
+    # (specialist id, start, end or None, reason), oldest first.
+    assignments: list[tuple[int, date, date | None, str]]
+    ctx: dict[str, str]
+    groups: list[_Group] = field(default_factory=list)
+
+    def specialist_on(self, day: date) -> int:
+        for specialist, start, _end, _reason in reversed(self.assignments):
+            if start <= day:
+                return specialist
+        return self.assignments[0][0]
+
+
+@dataclass(slots=True)
+class _GoalRef:
+    id: int
+    domain: str
+    statement: str
+
+
+@dataclass(slots=True)
+class _PlanPeriod:
+    start: date
+    end: date | None
+    goals: list[_GoalRef]
+
+
+class _Seeder:
+    def __init__(self, session: Session, *, participants: int, seed: int, password_hash: str,
+                 today: date, progress: Callable[[int, int], None] | None,
+                 cancelled: Callable[[], bool] | None) -> None:
+        self.session = session
+        self.rng = random.Random(seed)
+        self.seed = seed
+        self.n = participants
+        self.password_hash = password_hash
+        self.today = today
+        self.yesterday = today - timedelta(days=1)
+        # Every generated time lies before midnight UTC of ``today``, so nothing
+        # is in the future whatever the clinic's time zone.
+        self.end = _at(today, 0)
+        self.window_start = today - timedelta(days=365)
+        self.progress = progress
+        self.cancelled = cancelled
+        self.tables: dict[str, Table] = {name: Base.metadata.tables[name] for name in _TABLE_ORDER}
+        self.rows: dict[str, list[Row]] = {name: [] for name in _TABLE_ORDER}
+        self.counts: dict[str, int] = dict.fromkeys(_TABLE_ORDER, 0)
+        self.next_ids: dict[str, int] = {}
+        self.usernames: list[str] = []
+        self.staff_names: dict[int, str] = {}
+        self.peers: list[int] = []
+        self.peer_format: dict[int, str] = {}
+        self.supervisor_id = 0
+        self.counselors: list[_Counselor] = []
+        self.used_staff_names: set[str] = set()
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _start_ids(self) -> None:
+        # Explicit ids let children reference parents before anything is
+        # flushed; starting after the current maximum keeps this correct even
+        # if an unrelated table (the audit log, say) already has rows.
+        for name, table in self.tables.items():
+            current = self.session.scalar(select(func.max(table.c.id)))
+            self.next_ids[name] = (current or 0) + 1
+
+    def _id(self, table: str) -> int:
+        value = self.next_ids[table]
+        self.next_ids[table] = value + 1
+        return value
+
+    def _flush(self) -> None:
+        for name in _TABLE_ORDER:
+            rows = self.rows[name]
+            if rows:
+                self.session.execute(insert(self.tables[name]), rows)
+                self.counts[name] += len(rows)
+                self.rows[name] = []
+
+    def _check_cancelled(self) -> None:
+        if self.cancelled is not None and self.cancelled():
+            raise CasebookError(tr("seeding was cancelled"))
+
+    def _time_on(self, day: date) -> datetime:
+        # Office hours across the Americas, in UTC.
+        return _at(day, self.rng.randint(13, 21), self.rng.randrange(0, 60, 5))
+
+    def _weekday(self, day: date, floor: date) -> date:
+        """Most contacts happen on weekdays: move most weekend days back to Friday."""
+        if day.weekday() >= 5 and self.rng.random() < 0.85:
+            moved = day - timedelta(days=day.weekday() - 4)
+            if moved >= floor:
+                return moved
+        return day
+
+    def _phone(self) -> str:
+        return f"({self.rng.choice(names.AREA_CODES)}) 555-01{self.rng.randrange(100):02d}"
+
+    def _random_name(self, culture: names.Culture | None = None, *, woman: bool | None = None
+                     ) -> str:
+        rng = self.rng
+        culture = culture or _LATIN_CULTURE_PICK.pick(rng)
+        if woman is None:
+            woman = rng.random() < 0.5
+        given, _ = rng.choice(culture.women if woman else culture.men)
+        masculine, feminine = rng.choice(culture.family)
+        return culture.full_name(given, feminine if woman else masculine)
+
+    def _staff_name(self) -> str:
+        while True:
+            name = self._random_name()
+            if name not in self.used_staff_names:
+                self.used_staff_names.add(name)
+                return name
+
+    # ------------------------------------------------------------------ staff and directory
+
+    def _staff(self) -> None:
+        created = self.end - timedelta(days=1100)
+        changed = self.end - timedelta(days=1)
+
+        def user(username: str, role: str, supervisor_id: int | None) -> int:
+            user_id = self._id("staff_user")
+            display = self._staff_name()
+            self.rows["staff_user"].append({
+                "id": user_id, "username": username, "display_name": display, "role": role,
+                "is_supervisor": False, "supervisor_id": supervisor_id, "active": True,
+                "password_hash": self.password_hash, "must_change_password": False,
+                "password_changed_at": changed, "failed_logins": 0,
+                "last_failed_login_at": None, "locked_until": None, "last_login_at": None,
+                "version_id": 1, "created_at": created, "updated_at": changed,
+            })
+            self.usernames.append(username)
+            self.staff_names[user_id] = display
+            return user_id
+
+        user("admin", "admin", None)
+        self.supervisor_id = user("supervisor", "supervisor", None)
+        for number in range(1, specialist_count(self.n) + 1):
+            peer = user(f"peer{number}", "specialist", self.supervisor_id)
+            self.peers.append(peer)
+            self.peer_format[peer] = _FORMAT_PICK.pick(self.rng)
+
+    def _counselor_rows(self) -> None:
+        rng = self.rng
+        created = self.end - timedelta(days=900)
+        for _ in range(max(20, self.n // 50)):
+            counselor_id = self._id("counselor")
+            is_org = rng.random() < 0.25
+            if is_org:
+                name = rng.choice(names.COUNSELOR_ORGANISATIONS)
+                organisation = ""
+                credentials = rng.choice(("Licensed outpatient program",
+                                          "State-licensed treatment program",
+                                          "Community mental health center"))
+                email = f"intake{counselor_id}@{rng.choice(names.EMAIL_DOMAINS)}"
+                description = name
+            else:
+                name = self._random_name()
+                organisation = rng.choice((*names.COUNSELOR_ORGANISATIONS, "Private practice"))
+                credentials = rng.choice(names.COUNSELOR_CREDENTIALS)
+                email = f"{_ascii(name)[:20] or 'counselor'}{counselor_id}@" \
+                        f"{rng.choice(names.EMAIL_DOMAINS)}"
+                description = f"{name}, {credentials} ({organisation})"
+            languages = ["English"]
+            if rng.random() < 0.4:
+                languages.append(rng.choice(names.COUNSELOR_LANGUAGES))
+            accepting = rng.random() < 0.7
+            active = rng.random() < 0.95
+            self.counselors.append(_Counselor(counselor_id, description, accepting, active))
+            self.rows["counselor"].append({
+                "id": counselor_id, "name": name, "is_organisation": is_org,
+                "organisation": organisation, "credentials": credentials,
+                "phone": self._phone(), "email": email,
+                "address": f"{rng.randint(10, 999)} {rng.choice(names.STREETS)}, "
+                           f"{rng.choice(names.TOWNS)}",
+                "specialties": ", ".join(rng.sample(names.COUNSELOR_SPECIALTIES, rng.randint(2, 4))),
+                "languages": ", ".join(languages), "accepting_new_clients": accepting,
+                "notes": "" if rng.random() < 0.7 else rng.choice((
+                    "Sliding-scale fees.", "Evening appointments on Tuesdays.",
+                    "Takes Medicaid; waitlist about 3 weeks.", "Telehealth available.")),
+                "active": active, "version_id": 1, "created_at": created, "updated_at": created,
+            })
+
+    # ------------------------------------------------------------------ first pass: people
+
+    def _plan_person(self) -> _Person:
+        rng = self.rng
+        today = self.today
+        culture = _CULTURE_PICK.pick(rng)
+        woman = rng.random() < 0.45
+        given, nickname = rng.choice(culture.women if woman else culture.men)
+        family_index = rng.randrange(len(culture.family))
+        masculine, feminine = culture.family[family_index]
+        legal_name = culture.full_name(given, feminine if woman else masculine)
+        roll = rng.random()
+        chosen: str | None = None
+        if roll < 0.05:
+            pronouns: str | None = "they/them"
+            chosen = rng.choice(names.CHOSEN_NAMES)
+        elif roll < 0.07:
+            pronouns = "she/they" if woman else "he/they"
+        elif roll < 0.20:
+            pronouns = None
+        else:
+            pronouns = "she/her" if woman else "he/him"
+        # People whose legal name is in another script or order usually go by
+        # a romanised or short name in an English-speaking program.
+        if chosen is None and nickname is not None:
+            share = 0.8 if (not culture.latin or culture.family_first) else 0.35
+            if rng.random() < share:
+                chosen = nickname
+        call_name = chosen or nickname if not culture.latin or culture.family_first else \
+            chosen or given
+        call_name = call_name or given
+        if pronouns is None or pronouns.startswith("they"):
+            pos, obj = "their", "them"
+        elif pronouns.startswith("she"):
+            pos, obj = "her", "her"
+        else:
+            pos, obj = "his", "him"
+
+        focus = _FOCUS_PICK.pick(rng)
+        intake = today - timedelta(days=rng.randint(365, 1095))
+        cadence = _CADENCE_PICK.pick(rng)
+        history_start = max(intake, self.window_start)
+        roll = rng.random()
+        discharge: date | None = None
+        discharge_reason: str | None = None
+        if roll < 0.07:
+            status = profile = "discharged"
+            discharge = today - timedelta(days=rng.randint(7, 330))
+            discharge_reason = rng.choice(_DISCHARGE_REASONS)
+            gap = rng.randint(90, 120) if discharge_reason.startswith("No contact") else \
+                rng.randint(0, 20)
+            last = discharge - timedelta(days=gap)
+        elif roll < 0.15:
+            status = profile = "inactive"
+            last = today - timedelta(days=rng.randint(45, 200))
+        else:
+            status = "active"
+            roll = rng.random()
+            if roll < 0.70:
+                profile = "on_track"
+                last = today - timedelta(days=rng.randint(1, cadence))
+            elif roll < 0.88:
+                profile = "overdue"
+                last = today - timedelta(days=cadence + rng.randint(1, max(2, cadence)))
+            else:
+                profile = "long_overdue"
+                last = today - timedelta(days=min(180, cadence * 3 + rng.randint(0, 60)))
+        last = self._weekday(max(last, history_start), history_start)
+
+        peer = rng.choice(self.peers)
+        roll = rng.random()
+        assignments: list[tuple[int, date, date | None, str]]
+        if roll < 0.01 and status == "active":
+            # The unassigned queue: the specialist left and nobody has taken over yet.
+            ended = today - timedelta(days=rng.randint(3, 45))
+            assignments = [(peer, intake, ended, _UNASSIGNED_REASON)]
+            last = min(last, ended)
+            profile = "long_overdue" if (today - last).days > 3 * cadence else profile
+        elif roll < 0.06 and len(self.peers) > 1:
+            transfer = intake + timedelta(days=rng.randint(60, max(61, (today - intake).days - 14)))
+            other = rng.choice([p for p in self.peers if p != peer])
+            assignments = [(peer, intake, transfer, "Intake."),
+                           (other, transfer, None, rng.choice(_TRANSFER_REASONS))]
+        else:
+            assignments = [(peer, intake, None, "Intake.")]
+
+        substance = focus != "mental_health"
+        relation = rng.choice(names.EMERGENCY_RELATIONS_WOMEN if rng.random() < 0.6
+                              else names.EMERGENCY_RELATIONS_MEN)
+        ctx = {
+            "name": call_name, "pos": pos, "obj": obj,
+            "meeting": rng.choice(_MEETINGS_SU if substance else _MEETINGS_MH),
+            "med": rng.choice(_MEDS_SU if focus == "substance_use" else
+                              _MEDS_MH if focus == "mental_health" else _MEDS_SU + _MEDS_MH),
+            "relation": relation, "goal": "", "topic": "", "day": "", "n": "",
+        }
+        return _Person(
+            id=self._id("participant"), culture=culture, woman=woman, legal_name=legal_name,
+            family_index=family_index, preferred_name=chosen, pronouns=pronouns, focus=focus,
+            intake=intake, status=status, discharge=discharge, discharge_reason=discharge_reason,
+            cadence=cadence, profile=profile, last_contact=last, assignments=assignments, ctx=ctx,
+        )
+
+    def _plan_groups(self, people: list[_Person]) -> None:
+        """Monthly peer-led groups per specialist, attended by their own participants."""
+        rng = self.rng
+        members: dict[int, list[_Person]] = {peer: [] for peer in self.peers}
+        for person in people:
+            seen: list[int] = []
+            for specialist, _start, _end, _reason in person.assignments:
+                if specialist not in seen:
+                    seen.append(specialist)
+                    members[specialist].append(person)
+        for peer in self.peers:
+            day = self.window_start + timedelta(days=rng.randint(3, 30))
+            while day < self.yesterday:
+                # Groups meet Tuesday to Thursday evenings.
+                meet = day + timedelta(days=(1 - day.weekday()) % 7 + rng.randint(0, 2))
+                if meet >= self.today:
+                    break
+                eligible = [
+                    p for p in members[peer]
+                    if p.intake <= meet <= p.last_contact and p.specialist_on(meet) == peer
+                ]
+                if len(eligible) >= 2:
+                    group = _Group(
+                        id=self._id("group_session"), facilitator_id=peer,
+                        at=_at(meet, rng.randint(21, 22), rng.choice((0, 30))),
+                        duration=rng.choice((60, 75, 90)), topic=rng.choice(_GROUP_TOPICS),
+                        location=rng.choice(("Group room, " + names.PROGRAM_NAME,
+                                             "Community room, public library",
+                                             "Video group (telehealth)")),
+                    )
+                    for person in rng.sample(eligible, min(len(eligible), rng.randint(3, 8))):
+                        person.groups.append(group)
+                    written = group.at + timedelta(minutes=group.duration + 30)
+                    self.rows["group_session"].append({
+                        "id": group.id, "topic": group.topic, "facilitator_id": peer,
+                        "occurred_at": group.at, "duration_minutes": group.duration,
+                        "location": group.location,
+                        "group_text": (
+                            f"{group.topic}. Opened with a check-in round and the group "
+                            "agreements. Members shared experiences and practised skills in "
+                            "pairs; the facilitator shared from lived experience where helpful. "
+                            "Closed with each member naming one step for the coming week."),
+                        "version_id": 1, "created_at": written, "updated_at": written,
+                    })
+                day += timedelta(days=rng.randint(25, 35))
+
+    # ------------------------------------------------------------------ second pass: rows
+
+    def _emit_person(self, p: _Person) -> None:
+        self._participant_rows(p)
+        periods = self._plans(p)
+        self._notes(p, periods)
+        self._assessments(p)
+        self._consent_and_referral(p)
+
+    def _family_member(self, p: _Person, relation: str) -> str:
+        rng = self.rng
+        if relation in ("mother", "sister", "aunt", "daughter", "grandmother"):
+            woman = True
+        elif relation in ("father", "brother", "uncle", "son", "grandfather"):
+            woman = False
+        else:
+            woman = rng.random() < 0.5
+        if relation in ("partner", "friend", "sponsor", "friend from the program", "neighbor",
+                        "pastor"):
+            name = self._random_name(p.culture if rng.random() < 0.5 else None, woman=woman)
+            return f"Pastor {name}" if relation == "pastor" else name
+        given, _ = rng.choice(p.culture.women if woman else p.culture.men)
+        masculine, feminine = p.culture.family[p.family_index]
+        return p.culture.full_name(given, feminine if woman else masculine)
+
+    def _participant_rows(self, p: _Person) -> None:
+        rng = self.rng
+        today = self.today
+        record_time = _at(p.intake, 15)
+        # Age 18 at intake at the youngest, 75 today at the oldest.
+        oldest = 75 * 365 - (today - p.intake).days
+        dob = p.intake - timedelta(days=int(rng.triangular(18 * 366, oldest, 36 * 365)))
+        email = None
+        if rng.random() < 0.4:
+            local = _ascii(p.ctx["name"]) + "." + _ascii(p.legal_name)[-6:]
+            email = f"{local.strip('.') or 'participant'}{rng.randint(1, 99)}@" \
+                    f"{rng.choice(names.EMAIL_DOMAINS)}"
+        roll = rng.random()
+        if roll < 0.05:
+            address: str | None = f"No fixed address; staying at {rng.choice(names.SHELTERS)}"
+        elif roll < 0.15:
+            address = None
+        else:
+            apt = f", Apt {rng.randint(1, 24)}{rng.choice('ABCD')}" if rng.random() < 0.5 else ""
+            address = f"{rng.randint(2, 980)} {rng.choice(names.STREETS)}{apt}\n" \
+                      f"{rng.choice(names.TOWNS)}"
+        emergency_name = emergency_phone = None
+        if rng.random() < 0.8:
+            relation = p.ctx["relation"]
+            emergency_name = f"{self._family_member(p, relation)} ({relation})"
+            emergency_phone = self._phone()
+        if rng.random() < 0.01:
+            language = "American Sign Language"
+        elif rng.random() < p.culture.language_share:
+            language = p.culture.language
+        else:
+            language = "English"
+
+        recovery_start: date | None = None
+        updated = record_time
+        if rng.random() < (0.6 if p.focus == "mental_health" else 0.93):
+            first = min(p.intake + timedelta(days=rng.randint(-400, 30)), today - timedelta(days=3))
+            changes: list[tuple[date | None, date, date, str]] = [
+                (None, first, max(first, p.intake), "Recovery start date recorded at intake.")]
+            if p.focus != "mental_health" and rng.random() < 0.1:
+                latest = min(self.yesterday, p.last_contact)
+                if (latest - first).days > 60:
+                    reset = first + timedelta(days=rng.randint(60, (latest - first).days))
+                    changes.append((first, reset, reset, rng.choice(_RESET_NOTES)))
+            for previous, new, on, note in changes:
+                changed_at = _at(on, rng.randint(14, 21), rng.randrange(0, 60, 5))
+                self.rows["recovery_start_change"].append({
+                    "id": self._id("recovery_start_change"), "participant_id": p.id,
+                    "previous_date": previous, "new_date": new, "note": note,
+                    "changed_at": changed_at, "changed_by_id": p.specialist_on(on),
+                })
+                updated = max(updated, changed_at)
+            recovery_start = changes[-1][1]
+        if p.discharge is not None:
+            updated = max(updated, _at(p.discharge, 20))
+
+        self.rows["participant"].append({
+            "id": p.id, "record_number": f"R-{p.id:06d}", "legal_name": p.legal_name,
+            "preferred_name": p.preferred_name, "pronouns": p.pronouns, "date_of_birth": dob,
+            "phone": self._phone() if rng.random() < 0.92 else None, "email": email,
+            "address": address, "emergency_contact_name": emergency_name,
+            "emergency_contact_phone": emergency_phone, "preferred_language": language,
+            "recovery_focus": p.focus, "recovery_start_date": recovery_start,
+            "intake_date": p.intake, "status": p.status, "discharge_date": p.discharge,
+            "discharge_reason": p.discharge_reason, "contact_cadence_days": p.cadence,
+            "version_id": 1, "created_at": record_time, "updated_at": updated,
+        })
+        for specialist, start, end, reason in p.assignments:
+            self.rows["case_assignment"].append({
+                "id": self._id("case_assignment"), "participant_id": p.id,
+                "specialist_id": specialist, "start_date": start, "end_date": end,
+                "reason": reason, "created_at": _at(start, 14), "created_by_id": self.supervisor_id,
+            })
