@@ -384,6 +384,103 @@ def cmd_demo_seed(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ------------------------------------------------------------ import/export
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """Write *data* to *target* through a temporary file, so a failure never
+    leaves a half-written file (or replaces a good one)."""
+    import tempfile
+
+    target = target.expanduser()
+    if target.is_dir():
+        raise CommandError(tr("{path} is a folder; give a file name").format(path=target))
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
+    except OSError as exc:
+        raise CommandError(
+            tr("cannot write in {dir}: {reason}").format(dir=folder, reason=exc.strerror)
+        ) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise CommandError(
+            tr("cannot write {path}: {reason}").format(path=target, reason=exc.strerror)
+        ) from None
+
+
+def _read_input_file(path: str) -> bytes:
+    source = Path(path).expanduser()
+    try:
+        return source.read_bytes()
+    except FileNotFoundError:
+        raise CommandError(tr("{path} does not exist").format(path=source)) from None
+    except IsADirectoryError:
+        raise CommandError(tr("{path} is a folder, not a CSV file").format(path=source)) from None
+    except OSError as exc:
+        raise CommandError(
+            tr("cannot read {path}: {reason}").format(path=source, reason=exc.strerror)
+        ) from None
+
+
+def _print_validation(exc: CasebookError) -> None:
+    from casebook.errors import ValidationError
+
+    if isinstance(exc, ValidationError) and len(exc.field_errors) > 1:
+        for where, message in exc.field_errors.items():
+            print(f"{where.strip()}: {message}", file=sys.stderr)
+
+
+def cmd_import_participants(args: argparse.Namespace) -> int:
+    from casebook.errors import ValidationError
+    from casebook.services import participant_csv
+
+    data = _read_input_file(args.file)
+    db = _open(args)
+    try:
+        actor = _act_as(db, args)
+        try:
+            with db.session() as session:
+                result = participant_csv.import_participants(
+                    session, actor, data, dry_run=args.dry_run
+                )
+        except ValidationError as exc:
+            _print_validation(exc)
+            raise
+    finally:
+        db.close()
+    print(result.describe())
+    return EXIT_OK
+
+
+def cmd_export_participants(args: argparse.Namespace) -> int:
+    from casebook.services import participant_csv
+
+    target = Path(args.file)
+    db = _open(args)
+    try:
+        actor = _act_as(db, args)
+        with db.session() as session:
+            text = participant_csv.export_participants(session, actor)
+            # Written inside the unit of work: if the file cannot be written,
+            # the export's audit event rolls back with it.
+            write_atomically(target, text.encode("utf-8"))
+    finally:
+        db.close()
+    print(
+        tr("Exported {n} participants to {path}").format(
+            n=max(0, text.count("\r\n") - 1), path=target
+        )
+    )
+    return EXIT_OK
+
+
 # ------------------------------------------------------------------- window
 
 
@@ -501,6 +598,26 @@ def build_parser() -> argparse.ArgumentParser:
         help=tr("read the new password from standard input"),
     )
     reset.set_defaults(func=cmd_user_reset_password)
+
+    imp_p = sub.add_parser("import", help=tr("import records from CSV (all or nothing)"))
+    ims = imp_p.add_subparsers(
+        title=tr("import commands"), metavar="WHAT", required=True, parser_class=_Parser
+    )
+    ip = ims.add_parser("participants", help=tr("import participants from a CSV file"))
+    ip.add_argument("file", metavar="FILE.csv")
+    ip.add_argument(
+        "--dry-run",
+        action="store_true",
+        help=tr("check the file and report what would happen; change nothing"),
+    )
+    ip.set_defaults(func=cmd_import_participants)
+    exp_p = sub.add_parser("export", help=tr("export records to CSV"))
+    exs = exp_p.add_subparsers(
+        title=tr("export commands"), metavar="WHAT", required=True, parser_class=_Parser
+    )
+    ep = exs.add_parser("participants", help=tr("export the participants you may see"))
+    ep.add_argument("file", metavar="FILE.csv")
+    ep.set_defaults(func=cmd_export_participants)
 
     demo = sub.add_parser("demo", help=tr("synthetic demo data"))
     ds = demo.add_subparsers(

@@ -25,9 +25,10 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from casebook import demo_names as names
@@ -35,6 +36,10 @@ from casebook.errors import CasebookError, ValidationError
 from casebook.i18n import tr
 from casebook.measures import score
 from casebook.security import audit
+
+# The notes service's own hashing, so that demo notes pass the same integrity
+# check (``db check``) as notes signed in the window.
+from casebook.services.notes import _addendum_hash, _digest, _note_payload
 from models import Base, Participant, StaffUser
 
 MAX_PARTICIPANTS = 200_000
@@ -923,6 +928,9 @@ _REVOCATION_STATEMENT = (
     f"{names.PROGRAM_NAME}. My services do not depend on signing this consent."
 )
 
+_FORMAT_KEYS = {"GIRP": ("goal", "intervention", "response", "plan"),
+                "DAP": ("data", "assessment", "plan"),
+                "SOAP": ("subjective", "objective", "assessment", "plan")}
 _FORMAT_PICK = _Weighted([("GIRP", 0.75), ("DAP", 0.15), ("SOAP", 0.10)])
 _CONTACT_KIND_PICK = _Weighted([("individual", 0.62), ("check_in", 0.32), ("collateral", 0.06)])
 _MODE_PICK = {
@@ -975,6 +983,7 @@ class _Group:
     duration: int
     topic: str
     location: str
+    group_text: str
 
 
 @dataclass(slots=True)
@@ -1058,6 +1067,8 @@ class _Seeder:
         self.supervisor_id = 0
         self.counselors: list[_Counselor] = []
         self.used_staff_names: set[str] = set()
+        # Notes written as drafts so their goals could be added, to sign at flush.
+        self.sign_later: list[int] = []
 
     # ------------------------------------------------------------------ plumbing
 
@@ -1081,6 +1092,15 @@ class _Seeder:
                 self.session.execute(insert(self.tables[name]), rows)
                 self.counts[name] += len(rows)
                 self.rows[name] = []
+            if name == "note_goal" and self.sign_later:
+                # Their signature columns and hash are already written; only the
+                # status flips, which the signed-note trigger allows from draft.
+                notes = self.tables["session_note"]
+                for start in range(0, len(self.sign_later), 500):
+                    batch = self.sign_later[start:start + 500]
+                    self.session.execute(update(notes).where(notes.c.id.in_(batch))
+                                         .values(status="signed"))
+                self.sign_later = []
 
     def _check_cancelled(self) -> None:
         if self.cancelled is not None and self.cancelled():
@@ -1179,7 +1199,8 @@ class _Seeder:
                 "phone": self._phone(), "email": email,
                 "address": f"{rng.randint(10, 999)} {rng.choice(names.STREETS)}, "
                            f"{rng.choice(names.TOWNS)}",
-                "specialties": ", ".join(rng.sample(names.COUNSELOR_SPECIALTIES, rng.randint(2, 4))),
+                "specialties": ", ".join(
+                    rng.sample(names.COUNSELOR_SPECIALTIES, rng.randint(2, 4))),
                 "languages": ", ".join(languages), "accepting_new_clients": accepting,
                 "notes": "" if rng.random() < 0.7 else rng.choice((
                     "Sliding-scale fees.", "Evening appointments on Tuesdays.",
@@ -1215,9 +1236,11 @@ class _Seeder:
             share = 0.8 if (not culture.latin or culture.family_first) else 0.35
             if rng.random() < share:
                 chosen = nickname
-        call_name = chosen or nickname if not culture.latin or culture.family_first else \
-            chosen or given
-        call_name = call_name or given
+        # Notes are written in English: they use the chosen or romanised name.
+        if not culture.latin or culture.family_first:
+            call_name = chosen or nickname or given
+        else:
+            call_name = chosen or given
         if pronouns is None or pronouns.startswith("they"):
             pos, obj = "their", "them"
         elif pronouns.startswith("she"):
@@ -1312,13 +1335,19 @@ class _Seeder:
                     if p.intake <= meet <= p.last_contact and p.specialist_on(meet) == peer
                 ]
                 if len(eligible) >= 2:
+                    topic = rng.choice(_GROUP_TOPICS)
                     group = _Group(
                         id=self._id("group_session"), facilitator_id=peer,
                         at=_at(meet, rng.randint(21, 22), rng.choice((0, 30))),
-                        duration=rng.choice((60, 75, 90)), topic=rng.choice(_GROUP_TOPICS),
+                        duration=rng.choice((60, 75, 90)), topic=topic,
                         location=rng.choice(("Group room, " + names.PROGRAM_NAME,
                                              "Community room, public library",
                                              "Video group (telehealth)")),
+                        group_text=(
+                            f"{topic}. Opened with a check-in round and the group agreements. "
+                            "Members shared experiences and practised skills in pairs; the "
+                            "facilitator shared from lived experience where helpful. Closed "
+                            "with each member naming one step for the coming week."),
                     )
                     for person in rng.sample(eligible, min(len(eligible), rng.randint(3, 8))):
                         person.groups.append(group)
@@ -1326,12 +1355,7 @@ class _Seeder:
                     self.rows["group_session"].append({
                         "id": group.id, "topic": group.topic, "facilitator_id": peer,
                         "occurred_at": group.at, "duration_minutes": group.duration,
-                        "location": group.location,
-                        "group_text": (
-                            f"{group.topic}. Opened with a check-in round and the group "
-                            "agreements. Members shared experiences and practised skills in "
-                            "pairs; the facilitator shared from lived experience where helpful. "
-                            "Closed with each member naming one step for the coming week."),
+                        "location": group.location, "group_text": group.group_text,
                         "version_id": 1, "created_at": written, "updated_at": written,
                     })
                 day += timedelta(days=rng.randint(25, 35))
@@ -1434,3 +1458,710 @@ class _Seeder:
                 "specialist_id": specialist, "start_date": start, "end_date": end,
                 "reason": reason, "created_at": _at(start, 14), "created_by_id": self.supervisor_id,
             })
+
+    # ------------------------------------------------------------------ recovery plans
+
+    def _goal_spec(self, p: _Person, domain: str, taken: list[str]) -> _GoalSpec:
+        pool = _GOALS[_WELLNESS_TO_SAMHSA.get(domain, domain)]
+        wrong = "mh" if p.focus == "substance_use" else "su" if p.focus == "mental_health" else ""
+        choices = [g for g in pool if g[0] != wrong and g[1] not in taken]
+        return self.rng.choice(choices or pool)
+
+    def _plan_text(self, p: _Person, supports: list[tuple[str, str, str]]) -> Row:
+        rng = self.rng
+
+        def lines(pool: tuple[str, ...], low: int, high: int) -> str:
+            return "\n".join(rng.sample(pool, rng.randint(low, high)))
+
+        support = supports[0] if supports else None
+        call = f"call my {support[1]} {support[0]} at {support[2]}" if support else \
+            "call my peer specialist"
+        crisis = (
+            f"If I am in crisis: call or text 988 with me, and {call}. "
+            f"Please take me to {rng.choice(_CRISIS_HOSPITALS)} if I need a hospital. "
+            f"What helps: {', '.join(rng.sample(_CRISIS_HELPS, 2))}. "
+            f"What makes it worse: {', '.join(rng.sample(_CRISIS_WORSE, 2))}."
+        )
+        if p.focus != "mental_health":
+            crisis += (f" If I overdose: naloxone is in {rng.choice(_NALOXONE_PLACES)}; "
+                       "call 911.")
+        return {
+            "strengths": lines(_STRENGTHS, 2, 4), "barriers": lines(_BARRIERS, 1, 3),
+            "triggers": lines(_TRIGGERS, 2, 4), "early_warning_signs": lines(_WARNING_SIGNS, 2, 4),
+            "coping_strategies": lines(_COPING, 3, 5), "crisis_plan": crisis,
+        }
+
+    def _plans(self, p: _Person) -> list[_PlanPeriod]:
+        """Plan versions, goals, ratings, steps and supports; returns when each plan's goals
+        were the active ones, so notes can address them."""
+        rng = self.rng
+        today = self.today
+        domain_set = "wellness8" if rng.random() < 0.05 else "samhsa4"
+        domains = _WELLNESS_DOMAINS if domain_set == "wellness8" else _SAMHSA_DOMAINS
+        latest = min(today - timedelta(days=2), p.last_contact)
+        if p.discharge is not None:
+            latest = min(latest, p.discharge)
+        floor = p.intake + timedelta(days=14)
+        # Most plans were agreed or reviewed in the last three months; the rest
+        # have a review date in the past, which the caseload shows as overdue.
+        back = rng.randint(95, 260) if rng.random() < 0.15 else rng.randint(3, 85)
+        current = max(min(today - timedelta(days=back), latest), floor)
+        activations = [current]
+        if rng.random() < 0.2:
+            first = max(current - timedelta(days=rng.randint(90, 270)),
+                        p.intake + timedelta(days=7))
+            if (current - first).days >= 30:
+                activations.insert(0, first)
+
+        supports = []
+        for _ in range(rng.randint(1, 3)):
+            relation = rng.choice(_SUPPORT_RELATIONS)
+            supports.append((self._family_member(p, relation), relation, self._phone()))
+        text_fields = self._plan_text(p, supports)
+
+        periods: list[_PlanPeriod] = []
+        previous: list[tuple[_GoalRef, _GoalSpec]] = []
+        for version, activated in enumerate(activations, start=1):
+            superseded = activations[version] if version < len(activations) else None
+            goals = self._plan_version(p, version, "superseded" if superseded else "active",
+                                       domain_set, domains, activated, superseded, previous,
+                                       text_fields, supports)
+            periods.append(_PlanPeriod(activated, superseded, [g for g, _ in goals]))
+            previous = goals
+            if version == 1 and superseded is not None:
+                # A revision usually adds a coping idea learnt since the first version.
+                text_fields = dict(text_fields)
+                text_fields["coping_strategies"] += "\n" + rng.choice(_COPING)
+        if rng.random() < 0.03 and latest >= today - timedelta(days=30):
+            self._plan_version(p, len(activations) + 1, "draft", domain_set, domains,
+                               max(latest, activations[-1]), None, previous, text_fields,
+                               supports)
+        return periods
+
+    def _plan_version(self, p: _Person, version: int, status: str, domain_set: str,
+                      domains: tuple[str, ...], activated: date, superseded: date | None,
+                      previous: list[tuple[_GoalRef, _GoalSpec]], text_fields: Row,
+                      supports: list[tuple[str, str, str]]) -> list[tuple[_GoalRef, _GoalSpec]]:
+        rng = self.rng
+        plan_id = self._id("recovery_plan")
+        author = p.specialist_on(activated)
+        draft = status == "draft"
+        created = _at(activated - timedelta(days=0 if draft else rng.randint(0, 10)), 15)
+        activated_at = None if draft else _at(activated, rng.randint(15, 21))
+        superseded_at = _at(superseded, 16) if superseded else None
+        self.rows["recovery_plan"].append({
+            "id": plan_id, "participant_id": p.id, "version": version, "status": status,
+            "domain_set": domain_set, "created_by_id": author, "activated_at": activated_at,
+            "superseded_at": superseded_at,
+            "review_date": None if draft else activated + timedelta(days=90),
+            **text_fields,
+            "agreement_date": None if draft else activated,
+            "agreement_signed_on_paper": not draft and rng.random() < 0.3,
+            "version_id": 1, "created_at": created,
+            "updated_at": superseded_at or activated_at or created,
+            "entered_in_error_at": None, "entered_in_error_reason": None,
+            "entered_in_error_by_id": None,
+        })
+        for position, (name, relation, phone) in enumerate(supports):
+            self.rows["plan_support"].append({
+                "id": self._id("plan_support"), "plan_id": plan_id, "position": position,
+                "name": name, "relationship_to_participant": relation, "phone": phone,
+            })
+
+        # Goals: a revision carries most goals over (linked to the earlier goal)
+        # and replaces the rest; a first version picks 2-4 domains.
+        wanted: list[tuple[str, _GoalSpec, int | None]] = []
+        taken: list[str] = []
+        if previous:
+            for ref, spec in previous:
+                if rng.random() < 0.7:
+                    wanted.append((ref.domain, spec, ref.id))
+                else:
+                    wanted.append((ref.domain, self._goal_spec(p, ref.domain, taken), None))
+                taken.append(wanted[-1][1][1])
+        else:
+            for domain in rng.sample(domains, rng.randint(2, min(4, len(domains)))):
+                spec = self._goal_spec(p, domain, taken)
+                wanted.append((domain, spec, None))
+                taken.append(spec[1])
+
+        period_end = superseded or min(self.yesterday, max(p.last_contact, activated))
+        out: list[tuple[_GoalRef, _GoalSpec]] = []
+        for position, (domain, spec, origin) in enumerate(wanted):
+            goal_id = self._id("goal")
+            if draft:
+                goal_status = "not_started"
+            elif superseded is not None:
+                goal_status = "in_progress" if rng.random() < 0.7 else rng.choice(
+                    ("achieved", "achieved", "discontinued"))
+            else:
+                goal_status = _GOAL_STATUS_PICK.pick(rng)
+            _tag, statement, target, steps = spec
+            self.rows["goal"].append({
+                "id": goal_id, "plan_id": plan_id, "origin_goal_id": origin,
+                "position": position, "domain": domain, "statement": statement,
+                "measurable_target": target,
+                "target_date": activated + timedelta(days=rng.randint(60, 270)),
+                "status": goal_status,
+            })
+            out.append((_GoalRef(goal_id, domain, statement), spec))
+            if not draft:
+                self._ratings(p, goal_id, goal_status, activated, period_end)
+            for step_position, (what, who, who_name) in enumerate(
+                    steps[: rng.randint(1, len(steps))]):
+                if draft:
+                    due = self.today + timedelta(days=rng.randint(7, 60))
+                    done = None
+                else:
+                    due = activated + timedelta(days=rng.randint(7, 90))
+                    done = None
+                    if goal_status == "achieved" or (due < self.today and rng.random() < 0.5):
+                        done = due + timedelta(days=rng.randint(-10, 10))
+                        done = min(max(done, activated), self.yesterday)
+                if who == "specialist":
+                    who_name = self.staff_names[p.specialist_on(min(due, self.today))]
+                self.rows["action_step"].append({
+                    "id": self._id("action_step"), "goal_id": goal_id, "position": step_position,
+                    "description": what, "responsible": who, "responsible_name": who_name,
+                    "due_date": due, "done_date": done,
+                })
+        return out
+
+    def _ratings(self, p: _Person, goal_id: int, goal_status: str, start: date, end: date
+                 ) -> None:
+        rng = self.rng
+        span = max(0, (end - start).days)
+        count = rng.randint(1, 4)
+        days = sorted(rng.randint(0, span) for _ in range(count))
+        rating = 0 if goal_status == "not_started" else rng.randint(0, 3)
+        for index, offset in enumerate(days):
+            day = start + timedelta(days=offset)
+            if index:
+                step = rng.randint(-1, 3)
+                if goal_status in ("on_hold", "discontinued"):
+                    step = rng.randint(-2, 1)
+                elif goal_status == "not_started":
+                    step = 0
+                rating = min(10, max(0, rating + step))
+                trend = "up" if step > 0 else "down" if step < 0 else "flat"
+            else:
+                trend = "flat"
+            if goal_status == "achieved" and index == count - 1:
+                rating = rng.randint(9, 10)
+                trend = "up"
+            self.rows["goal_rating"].append({
+                "id": self._id("goal_rating"), "goal_id": goal_id,
+                "rated_at": self._time_on(day), "rated_by_id": p.specialist_on(day),
+                "rating": rating, "comment": rng.choice(_RATING_COMMENTS[trend]),
+                "entered_in_error_at": None, "entered_in_error_reason": None,
+                "entered_in_error_by_id": None,
+            })
+
+    # ------------------------------------------------------------------ session notes
+
+    def _contact_days(self, p: _Person) -> list[date]:
+        """Days of real contacts: the most recent few follow the cadence, earlier ones
+        are spread unevenly over the year (people miss weeks, then come back)."""
+        rng = self.rng
+        start = max(p.intake, self.window_start)
+        last = p.last_contact
+        base = {3: (24, 40), 7: (12, 28), 14: (8, 18), 30: (5, 11)}[p.cadence]
+        wanted = rng.randint(*base)
+        span = (last - start).days
+        wanted = max(1, round(wanted * min(1.0, span / 365)))
+        recent: list[date] = []
+        day = last
+        while len(recent) < min(wanted, rng.randint(3, 6)) and day >= start:
+            recent.append(day if not recent else self._weekday(day, start))
+            day -= timedelta(days=max(1, round(p.cadence * rng.uniform(0.7, 1.25))))
+        earliest = recent[-1]
+        earlier_span = (earliest - start).days
+        earlier = [] if earlier_span <= 0 else [
+            self._weekday(start + timedelta(days=rng.randrange(earlier_span)), start)
+            for _ in range(wanted - len(recent))
+        ]
+        return earlier + recent
+
+    def _outreach_days(self, p: _Person) -> list[date]:
+        rng = self.rng
+        start = max(p.intake, self.window_start)
+        days: list[date] = []
+        # Attempts after contact stopped, which is what overdue looks like.
+        if p.profile in ("overdue", "long_overdue", "inactive"):
+            first = p.last_contact + timedelta(days=p.cadence)
+            span = (self.yesterday - first).days
+            if span >= 0:
+                days += [first + timedelta(days=rng.randint(0, span))
+                         for _ in range(rng.randint(1, 3))]
+        span = (p.last_contact - start).days
+        if span > 0:
+            days += [start + timedelta(days=rng.randrange(span))
+                     for _ in range(rng.choice((0, 0, 1, 1, 2)))]
+        return days
+
+    def _notes(self, p: _Person, periods: list[_PlanPeriod]) -> None:
+        rng = self.rng
+        events: list[tuple[datetime, str, _Group | None]] = []
+        for day in self._contact_days(p):
+            events.append((self._time_on(day), _CONTACT_KIND_PICK.pick(rng), None))
+        for day in self._outreach_days(p):
+            events.append((self._time_on(day), "outreach", None))
+        for attended in p.groups:
+            events.append((attended.at, "group", attended))
+        events.sort(key=lambda event: event[0])
+        for at, kind, group in events:
+            self._note(p, at, kind, group, periods)
+
+    def _note(self, p: _Person, at: datetime, kind: str, group: _Group | None,
+              periods: list[_PlanPeriod]) -> None:
+        rng = self.rng
+        day = at.date()
+        author = group.facilitator_id if group else p.specialist_on(day)
+        fmt = self.peer_format[author] if rng.random() < 0.9 else _FORMAT_PICK.pick(rng)
+        ctx = dict(p.ctx)
+        ctx["day"] = rng.choice(_WEEKDAYS)
+        ctx["n"] = str(rng.randint(2, 5))
+        note_id = self._id("session_note")
+        mark = _MARK_PICK.pick(rng)
+        risk: str | None = None
+        goal_marks: list[tuple[int, str]] = []
+
+        if group is not None:
+            topic = _GROUP
+            ctx["topic"] = group.topic
+            goal_line = rng.choice(topic.goal)
+            duration, mode, location = group.duration, "in_person", group.location
+            if location.startswith("Video"):
+                mode = "video"
+        else:
+            if kind == "outreach":
+                topic = _OUTREACH
+                goal_line = rng.choice(topic.goal)
+            elif kind == "collateral":
+                topic = _COLLATERAL
+                goal_line = rng.choice(topic.goal)
+            else:
+                goals = next((period.goals for period in reversed(periods)
+                              if period.start <= day and (period.end is None or day < period.end)),
+                             None)
+                allowed = _ALL_TOPICS if p.focus != "mental_health" else _MH_TOPICS
+                if goals and rng.random() < 0.7:
+                    goal = rng.choice(goals)
+                    ctx["goal"] = goal.statement
+                    options = [t for t in _DOMAIN_TOPICS[_WELLNESS_TO_SAMHSA.get(goal.domain,
+                                                                                   goal.domain)]
+                               if t in allowed]
+                    topic = _TOPICS[rng.choice(options or allowed)]
+                    goal_line = rng.choice(_GOAL_LINK)
+                    goal_marks.append((goal.id, mark))
+                else:
+                    topic = _TOPICS[rng.choice(allowed)]
+                    goal_line = rng.choice(topic.goal)
+                if rng.random() < 0.008:
+                    risk = _RISK_PICK.pick(rng)
+            mode = _MODE_PICK[kind].pick(rng)
+            duration = rng.choice(_DURATIONS[kind])
+            if mode == "in_person":
+                location = rng.choice(_IN_PERSON_LOCATIONS)
+                if kind == "outreach":
+                    duration = 30
+            else:
+                location = {"phone": "Phone", "video": "Video call", "text": "Text messages"}[mode]
+
+        intervention = rng.choice(topic.intervention)
+        if kind == "check_in":
+            intervention = rng.choice(_CHECK_IN) + " " + intervention
+        elif kind == "individual" and rng.random() < 0.35:
+            extra = rng.choice(topic.intervention)
+            if extra != intervention:
+                intervention += " " + extra
+        response = rng.choice(topic.response)
+        plan = rng.choice(topic.plan)
+        if risk is not None:
+            response += " " + _RISKS[risk][0]
+            plan = _RISKS[risk][1] + " " + plan
+        sections: dict[str, str]
+        if group is not None:
+            # As the notes service stores them: the attendee's own paragraph
+            # first, then the format's sections (optional for a group note).
+            first, *middle, last = _FORMAT_KEYS[fmt]
+            sections = {"individual": response, first: goal_line,
+                        **dict.fromkeys(middle, ""), last: plan}
+            if fmt == "GIRP":
+                sections["intervention"] = intervention
+        elif fmt == "GIRP":
+            sections = {"goal": goal_line, "intervention": intervention, "response": response,
+                        "plan": plan}
+        else:
+            if kind == "outreach":
+                assessment = rng.choice(("No contact made; unable to assess.",
+                                         "Several missed contacts; engagement is at risk."))
+            elif kind == "collateral":
+                assessment = "Family support appears solid, within the limits of the consent."
+            else:
+                assessment = rng.choice(_ASSESS[mark])
+            said = rng.choice(topic.said)
+            if fmt == "DAP":
+                sections = {"data": f"{said} {intervention} {response}",
+                            "assessment": assessment, "plan": plan}
+            else:
+                observed = intervention if kind == "outreach" else \
+                    f"{rng.choice(_OBSERVE)} {intervention} {response}"
+                sections = {"subjective": said, "objective": observed,
+                            "assessment": assessment, "plan": plan}
+        sections = {key: value.format_map(ctx) for key, value in sections.items()}
+        # The search text, laid out as the notes service composes it.
+        parts = [group.topic, group.group_text] if group is not None else []
+        body = "\n\n".join([*parts, *(value for value in sections.values() if value)])
+
+        written = at + timedelta(minutes=duration + rng.randint(5, 60))
+        latest = self.end - timedelta(minutes=1)
+        draft = day >= self.today - timedelta(days=4) and rng.random() < 0.3
+        signed_at: datetime | None = None
+        if not draft:
+            roll = rng.random()
+            delay = timedelta(minutes=rng.randint(0, 180)) if roll < 0.7 else \
+                timedelta(hours=rng.randint(12, 30)) if roll < 0.95 else \
+                timedelta(days=rng.randint(2, 4))
+            signed_at = min(written + delay, latest)
+            written = min(written, signed_at)
+        else:
+            written = min(written, latest)
+        error_at = error_reason = None
+        error_by = None
+        if signed_at is not None and rng.random() < 0.001:
+            error_at = min(signed_at + timedelta(days=1), latest)
+            error_reason = "Documented on the wrong date; re-entered with the correct date."
+            error_by = author
+        row: Row = {
+            "id": note_id, "participant_id": p.id, "author_id": author,
+            "group_session_id": group.id if group else None, "kind": kind, "occurred_at": at,
+            "duration_minutes": duration, "mode": mode, "location": location, "format": fmt,
+            "sections": sections, "body": body, "risk_flags": [risk] if risk else [],
+            "status": "draft", "signed_at": None, "signed_by_id": None, "content_hash": None,
+            "cosigned_at": None, "cosigned_by_id": None, "version_id": 1,
+            "created_at": written, "updated_at": written,
+            "entered_in_error_at": error_at, "entered_in_error_reason": error_reason,
+            "entered_in_error_by_id": error_by,
+        }
+        for goal_id, goal_mark in goal_marks:
+            self.rows["note_goal"].append({"id": self._id("note_goal"), "note_id": note_id,
+                                           "goal_id": goal_id, "mark": goal_mark})
+        if signed_at is None:
+            self.rows["session_note"].append(row)
+            return
+        note_hash = _digest(_note_payload(SimpleNamespace(**row), goal_marks, group))
+        row.update(signed_at=signed_at, signed_by_id=author, content_hash=note_hash,
+                   updated_at=signed_at)
+        if goal_marks:
+            # A trigger refuses goals on a signed note, so this note is written
+            # as a draft and signed once its goals are in (see _flush).
+            self.sign_later.append(note_id)
+        else:
+            row["status"] = "signed"
+        self.rows["session_note"].append(row)
+        if error_at is None and rng.random() < 0.004:
+            reason, addendum_text = rng.choice(_ADDENDA)
+            addendum: Row = {
+                "id": self._id("note_addendum"), "note_id": note_id, "author_id": author,
+                "created_at": min(signed_at + timedelta(hours=rng.randint(1, 72)), latest),
+                "reason": reason, "text": addendum_text.format_map(ctx),
+            }
+            addendum["content_hash"] = _addendum_hash(note_hash, SimpleNamespace(**addendum))
+            self.rows["note_addendum"].append(addendum)
+
+    # ------------------------------------------------------------------ outcome measures
+
+    def _assessments(self, p: _Person) -> None:
+        rng = self.rng
+        if rng.random() >= 0.85:
+            return
+        instruments = {"substance_use": ("BARC-10",), "mental_health": ("PHQ-9", "GAD-7"),
+                       "co_occurring": ("BARC-10", "PHQ-9", "GAD-7")}[p.focus]
+        start = max(p.intake, self.window_start)
+        day = self._weekday(start + timedelta(days=rng.randint(0, 40)), start)
+        stop = min(p.last_contact, self.yesterday)
+        # Latent severity (PHQ/GAD) and recovery capital (BARC) drift towards
+        # recovery on average, with noise and some people getting worse.
+        depression = rng.uniform(0.25, 0.85)
+        anxiety = min(0.95, max(0.05, depression + rng.uniform(-0.2, 0.2)))
+        capital = rng.uniform(0.25, 0.75)
+        trend = rng.gauss(0.04, 0.05)
+        while day <= stop:
+            at = self._time_on(day)
+            specialist = p.specialist_on(day)
+            for code in instruments:
+                if code == "PHQ-9" and p.focus == "substance_use" and rng.random() < 0.6:
+                    continue
+                answers = self._answers(code, depression, anxiety, capital)
+                result = score(code, answers)
+                self.rows["assessment"].append({
+                    "id": self._id("assessment"), "participant_id": p.id, "instrument": code,
+                    "answers": answers, "total": result.total, "band": result.band,
+                    "flags": list(result.flags), "administered_at": at,
+                    "administered_by_id": specialist,
+                    "recorded_at": at + timedelta(minutes=rng.randint(5, 30)),
+                    "entered_in_error_at": None, "entered_in_error_reason": None,
+                    "entered_in_error_by_id": None,
+                })
+            depression = min(0.98, max(0.02, depression - trend + rng.gauss(0, 0.05)))
+            anxiety = min(0.98, max(0.02, anxiety - trend + rng.gauss(0, 0.05)))
+            capital = min(0.98, max(0.02, capital + 0.8 * trend + rng.gauss(0, 0.04)))
+            day = self._weekday(day + timedelta(days=rng.randint(30, 90)), day)
+
+    def _answers(self, code: str, depression: float, anxiety: float, capital: float
+                 ) -> list[int]:
+        gauss = self.rng.gauss
+        if code == "BARC-10":
+            return [min(6, max(1, round(gauss(1 + capital * 5, 0.7)))) for _ in range(10)]
+        if code == "GAD-7":
+            return [min(3, max(0, round(gauss(anxiety * 3, 0.6)))) for _ in range(7)]
+        answers = [min(3, max(0, round(gauss(depression * 3, 0.6)))) for _ in range(8)]
+        # Item 9 (thoughts of self-harm) is rarely above 0, more often when low.
+        item9 = 0
+        if self.rng.random() < 0.05 * depression:
+            item9 = 2 if depression > 0.7 and self.rng.random() < 0.3 else 1
+        return [*answers, item9]
+
+    # ------------------------------------------------------------------ consents and referrals
+
+    def _consent_and_referral(self, p: _Person) -> None:
+        rng = self.rng
+        if rng.random() >= 0.6:
+            return
+        active = [c for c in self.counselors if c.active]
+        accepting = [c for c in active if c.accepting]
+        counselor = rng.choice(accepting if accepting and rng.random() < 0.85 else active
+                               or self.counselors)
+        today = self.today
+        latest_sign = min(self.yesterday - timedelta(days=2), p.last_contact)
+        signed = max(p.intake, latest_sign - timedelta(days=rng.randint(0, 200)))
+        kind = _CONSENT_KIND_PICK.pick(rng)
+        expires: date | None = None
+        revoked: date | None = None
+        event = ""
+        if kind == "expired":
+            expires = today - timedelta(days=rng.randint(1, 120))
+            signed = max(p.intake, min(signed, expires - timedelta(days=rng.randint(60, 365))))
+            if signed >= expires:
+                kind = "active"
+        if kind == "active":
+            expires = signed + timedelta(days=365)
+            if expires <= today + timedelta(days=30):
+                expires = today + timedelta(days=rng.randint(31, 120))
+        elif kind == "expiring":
+            expires = today + timedelta(days=rng.randint(0, 30))
+        elif kind == "revoked":
+            expires = signed + timedelta(days=365)
+            room = (min(self.yesterday, expires) - signed).days
+            if room < 1:
+                kind, revoked = "active", None
+            else:
+                revoked = signed + timedelta(days=rng.randint(1, room))
+        elif kind == "event":
+            event = f"When the referral to {counselor.description} is closed"
+        substance = p.focus != "mental_health"
+        optional = [c for c in _CONSENT_CATEGORIES[1:] if substance or c[0] != "substance_use"]
+        categories = [_CONSENT_CATEGORIES[0], *rng.sample(optional, rng.randint(1, 3))]
+        information = "; ".join(text for _, text in categories)
+        information = information[0].upper() + information[1:] + "."
+        proxy = rng.random() < 0.03
+        consent_id = self._id("consent")
+        signed_at = _at(signed, 16)
+        self.rows["consent"].append({
+            "id": consent_id, "participant_id": p.id, "patient_name": p.legal_name,
+            "discloser": f"{names.PROGRAM_NAME}, peer support program",
+            "information": information,
+            "information_categories": ",".join(code for code, _ in categories),
+            "recipient_counselor_id": counselor.id,
+            "recipient_description": counselor.description,
+            "purpose": "Coordination of care: referral to counseling and follow-up on whether "
+                       "the referral was completed.",
+            "revocation_statement": _REVOCATION_STATEMENT, "expires_on": expires,
+            "expiration_event": event,
+            "signed_by": self._family_member(p, "mother") if proxy else p.legal_name,
+            "signer_relationship": "legal guardian" if proxy else "self", "signed_on": signed,
+            "created_by_id": p.specialist_on(signed), "revoked_on": revoked,
+            "revocation_note": "Participant asked to stop sharing information." if revoked
+            else "",
+            "version_id": 1, "created_at": signed_at,
+            "updated_at": _at(revoked, 16) if revoked else signed_at,
+            "entered_in_error_at": None, "entered_in_error_reason": None,
+            "entered_in_error_by_id": None,
+        })
+        if rng.random() < 0.5:
+            self._referral(p, consent_id, counselor, categories, signed, expires, revoked,
+                           kind)
+
+    def _referral(self, p: _Person, consent_id: int, counselor: _Counselor,
+                  categories: list[tuple[str, str]], signed: date, expires: date | None,
+                  revoked: date | None, consent_kind: str) -> None:
+        rng = self.rng
+        status = _REFERRAL_STATUS_PICK.pick(rng)
+        if consent_kind in ("expired", "revoked") and status not in _CLOSED_REFERRAL:
+            status = rng.choice(("completed", "cancelled"))
+        # A referral leaves draft only while its consent is in force.
+        valid_until = self.yesterday
+        if expires is not None:
+            valid_until = min(valid_until, expires - timedelta(days=1))
+        if revoked is not None:
+            valid_until = min(valid_until, revoked - timedelta(days=1))
+        if valid_until < signed:
+            status = "draft"
+        path = _REFERRAL_PATHS[status]
+        if status == "draft":
+            created_day = max(p.intake, self.today - timedelta(days=rng.randint(1, 20)))
+            times = [self._time_on(min(created_day, self.yesterday))]
+        else:
+            # Leave room for the later steps before yesterday when there is some.
+            room = (valid_until - signed).days
+            sent_day = signed + timedelta(days=rng.randint(0, room))
+            created_day = max(p.intake, sent_day - timedelta(days=rng.randint(0, 3)))
+            times = [self._time_on(created_day), self._time_on(sent_day)]
+            times[1] = max(times[1], times[0] + timedelta(minutes=5))
+            for _ in path[2:]:
+                step_day = min(times[-1].date() + timedelta(days=rng.randint(3, 21)),
+                               self.yesterday)
+                times.append(max(self._time_on(step_day), times[-1] + timedelta(minutes=5)))
+            # Stepping past midnight would put an event in the future.
+            latest = self.end - timedelta(minutes=1)
+            times = [min(t, latest) for t in times]
+        reasons = _REFERRAL_REASONS["su" if p.focus == "substance_use" else
+                                    "mh" if p.focus == "mental_health" else
+                                    rng.choice(("su", "mh"))] + _REFERRAL_REASONS["any"]
+        reason = rng.choice(reasons)
+        shared = categories[: rng.randint(1, len(categories))]
+        information = "; ".join(text for _, text in shared)
+        information = information[0].upper() + information[1:] + "."
+        referral_id = self._id("referral")
+        last_time = times[-1]
+        outcome: str | None = None
+        outcome_note = ""
+        if status == "completed":
+            outcome = "attended_first_appointment" if rng.random() < 0.9 else "other"
+            outcome_note = "" if outcome != "other" else "Started in the group program instead."
+        elif status == "cancelled":
+            outcome = rng.choice(("participant_withdrew", "participant_withdrew", "declined",
+                                  "no_response"))
+        elif status == "rejected":
+            outcome = rng.choice(("not_eligible", "not_eligible", "waitlisted"))
+        follow_up = None
+        if status in _OPEN_REFERRAL:
+            follow_up = last_time.date() + timedelta(days=rng.randint(7, 21))
+        sent_at = times[1] if len(times) > 1 else None
+        created_by = p.specialist_on(times[0].date())
+        self.rows["referral"].append({
+            "id": referral_id, "participant_id": p.id, "counselor_id": counselor.id,
+            "reason": reason, "urgency": _URGENCY_PICK.pick(rng),
+            "information_shared": information,
+            "information_categories": ",".join(code for code, _ in shared),
+            "consent_id": None if status == "draft" else consent_id, "status": status,
+            "created_by_id": created_by, "sent_at": sent_at, "follow_up_on": follow_up,
+            "closed_at": last_time if status in _CLOSED_REFERRAL else None,
+            "outcome": outcome, "outcome_note": outcome_note, "version_id": 1,
+            "created_at": times[0], "updated_at": last_time,
+        })
+        for index, (to_status, at) in enumerate(zip(path, times, strict=True)):
+            note = "Referral drafted." if to_status == "draft" else \
+                rng.choice(_REFERRAL_NOTES[to_status])
+            self.rows["referral_event"].append({
+                "id": self._id("referral_event"), "referral_id": referral_id, "occurred_at": at,
+                "by_id": p.specialist_on(at.date()),
+                "from_status": path[index - 1] if index else None, "to_status": to_status,
+                "note": note,
+            })
+        if sent_at is not None:
+            self.rows["disclosure"].append({
+                "id": self._id("disclosure"), "participant_id": p.id, "consent_id": consent_id,
+                "referral_id": referral_id, "disclosed_at": sent_at,
+                "disclosed_by_id": p.specialist_on(sent_at.date()),
+                "recipient": counselor.description, "information": information,
+                "purpose": f"Referral for counseling: {reason}", "notice_included": True,
+            })
+
+    # ------------------------------------------------------------------ the whole run
+
+    def run(self) -> SeedSummary:
+        self._check_cancelled()
+        self._start_ids()
+        if self.progress is not None:
+            self.progress(0, self.n)
+        self._staff()
+        self._counselor_rows()
+        people = [self._plan_person() for _ in range(self.n)]
+        self._plan_groups(people)
+        self._flush()
+        for start in range(0, self.n, CHUNK_PARTICIPANTS):
+            self._check_cancelled()
+            for person in people[start:start + CHUNK_PARTICIPANTS]:
+                self._emit_person(person)
+                # The group list is only needed while writing this person's notes.
+                person.groups = []
+            self._flush()
+            if self.progress is not None:
+                self.progress(min(self.n, start + CHUNK_PARTICIPANTS), self.n)
+        self._flush()
+        self._fix_sequences()
+        summary = SeedSummary(
+            **{_SUMMARY_FIELDS[name]: count for name, count in self.counts.items()},
+            usernames=tuple(self.usernames),
+        )
+        audit.record(self.session, user_id=None, username="demo", action="demo_seed",
+                     details={**summary.counts(), "seed": self.seed,
+                              "today": self.today.isoformat()})
+        return summary
+
+    def _fix_sequences(self) -> None:
+        # PostgreSQL sequences do not see explicit ids; move them past the
+        # seeded rows so the next normal insert does not collide.
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        for name in _TABLE_ORDER:
+            if self.counts[name]:
+                self.session.execute(text(
+                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                    f"(SELECT max(id) FROM {name}))"))
+
+
+def seed_demo(
+    session: Session,
+    *,
+    participants: int,
+    seed: int = 1,
+    password_hash: str,
+    today: date | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> SeedSummary:
+    """Fill an empty database with a synthetic clinic, inside the caller's unit of work.
+
+    Never commits: the caller's ``session_scope`` commits on success and rolls
+    everything back on failure or cancellation, so nothing is half-written.
+    ``password_hash`` is shared by every demo account (hash once, outside).
+    ``progress(done, total)`` counts participants written; ``cancelled()`` is
+    polled between chunks and stops the run with ``CasebookError``.
+    """
+    if not 0 <= participants <= MAX_PARTICIPANTS:
+        raise ValidationError({"participants": tr(
+            "the number of participants must be between 0 and {max}").format(
+                max=MAX_PARTICIPANTS)})
+    existing_people = session.scalar(select(func.count()).select_from(Participant)) or 0
+    existing_staff = session.scalar(select(func.count()).select_from(StaffUser)) or 0
+    if existing_people or existing_staff:
+        raise ValidationError({"database": tr(
+            "demo data can only be added to an empty database, and this one already has "
+            "{people} participants and {staff} staff accounts; create a new database with "
+            "'casebook db init --db NEW_FILE' and seed that").format(
+                people=existing_people, staff=existing_staff)})
+    seeder = _Seeder(session, participants=participants, seed=seed, password_hash=password_hash,
+                     today=today or date.today(), progress=progress, cancelled=cancelled)
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return seeder.run()
+    previous = session.execute(text("PRAGMA cache_size")).scalar()
+    session.execute(text(f"PRAGMA cache_size = -{_SQLITE_SEED_CACHE_KIB}"))
+    try:
+        return seeder.run()
+    finally:
+        # The connection goes back to the pool; later users get the normal cache.
+        session.execute(text(f"PRAGMA cache_size = {int(previous or -2000)}"))
