@@ -43,8 +43,8 @@ def decode(data: bytes) -> tuple[str, str]:
         raise ValidationError(
             {
                 "file": tr(
-                    "the file is not a text CSV file (it may be a spreadsheet in .xlsx format or UTF-16); "
-                    "save it as 'CSV UTF-8' and try again"
+                    "the file is not a text CSV file (it may be a spreadsheet in .xlsx format "
+                    "or UTF-16); save it as 'CSV UTF-8' and try again"
                 )
             }
         )
@@ -58,8 +58,8 @@ def decode(data: bytes) -> tuple[str, str]:
         raise ValidationError(
             {
                 "file": tr(
-                    "the file is neither UTF-8 nor Windows-1252 text; save it from your spreadsheet "
-                    "program as 'CSV UTF-8' and try again"
+                    "the file is neither UTF-8 nor Windows-1252 text; save it from your "
+                    "spreadsheet program as 'CSV UTF-8' and try again"
                 )
             }
         ) from None

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import TEST_PASSWORD, Staff
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -16,7 +17,6 @@ from casebook.database import Database
 from casebook.errors import PermissionDenied, ValidationError
 from casebook.services import caseload, participant_csv
 from models import Participant
-from conftest import TEST_PASSWORD, Staff
 
 HEADER = "record_number,legal_name,date_of_birth,intake_date,preferred_name,specialist\r\n"
 
