@@ -187,3 +187,99 @@ def rotate(folder: Path, stem: str, keep: int) -> None:
     for old in backups[: max(0, len(backups) - keep)]:
         with contextlib.suppress(OSError):
             old.unlink()
+
+
+@dataclass(frozen=True)
+class RestoreInfo:
+    restored_from: Path
+    replaced_kept_as: Path | None
+    safety_backup: Path | None
+    audit_events: int
+
+
+def restore_from(
+    location_path: Path,
+    backup: Path,
+    key_hex: str,
+    *,
+    actor_name: str = "",
+    progress: Callable[[int, int], None] | None = None,
+) -> RestoreInfo:
+    """Replace the database at *location_path* with a verified copy of *backup*.
+
+    The backup is checked (integrity, cipher, audit chain) before anything is
+    touched; the current database, if it still opens, is backed up first, and
+    is always kept aside under a ``.replaced-…`` name rather than deleted.
+    """
+    from sqlcipher3 import dbapi2
+
+    from casebook.database import open_database
+    from casebook.db import DatabaseLocation, session_scope
+    from casebook.security import audit
+
+    backup = backup.expanduser().absolute()
+    target = location_path.expanduser().absolute()
+    if backup == target:
+        raise DatabaseError(tr("Choose a backup file, not the database itself"))
+    info = verify_backup(backup, key_hex)
+    location = DatabaseLocation(url="sqlite://", path=target)
+    safety: Path | None = None
+    if target.exists():
+        try:
+            current = open_database(location, key_hex=key_hex, check_schema=False)
+        except DatabaseError:
+            current = None  # damaged or foreign: nothing to back up, still kept aside below
+        if current is not None:
+            try:
+                safety = automatic_backup(current, reason="before-restore")
+                with current.engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                current.close()
+    stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+    tmp = target.with_name(f".{target.name}.restoring")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    src = dbapi2.connect(str(backup))
+    dst = dbapi2.connect(str(tmp))
+    try:
+        for conn in (src, dst):
+            conn.execute("PRAGMA cipher_log_level = NONE").fetchall()
+            conn.execute(f"PRAGMA key = \"x'{key_hex}'\"")
+
+        def step(status: int, remaining: int, total: int) -> None:
+            if progress is not None:
+                progress(total - remaining, total)
+
+        src.backup(dst, pages=256, progress=step)
+    except BaseException:
+        dst.close()
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    finally:
+        src.close()
+        with contextlib.suppress(Exception):
+            dst.close()
+    kept: Path | None = None
+    if target.exists():
+        kept = target.with_name(f"{target.name}.replaced-{stamp}")
+        os.replace(target, kept)
+        for suffix in ("-wal", "-shm"):
+            side = Path(str(target) + suffix)
+            if side.exists():
+                os.replace(side, Path(str(kept) + suffix))
+    os.replace(tmp, target)
+    restored = open_database(location, key_hex=key_hex, check_schema=False)
+    try:
+        with session_scope(restored.factory) as session:
+            audit.record(
+                session,
+                user_id=None,
+                username=actor_name,
+                action="restore",
+                details={"from": backup.name, "audit_events": info.audit_events},
+            )
+    finally:
+        restored.close()
+    return RestoreInfo(backup, kept, safety, info.audit_events)

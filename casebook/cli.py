@@ -139,6 +139,52 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_db_backup(args: argparse.Namespace) -> int:
+    from casebook.backup import backup_to
+
+    db = _open(args)
+    try:
+        name = args.user or ""
+        if args.user:
+            name = _act_as(db, args).username
+        info = backup_to(db, Path(args.file), actor_name=name)
+    finally:
+        db.close()
+    print(
+        tr("Backup written to {path} ({kib} KiB, {n} audit events, verified)").format(
+            path=info.path, kib=info.size // 1024, n=info.audit_events
+        )
+    )
+    return EXIT_OK
+
+
+def cmd_db_restore(args: argparse.Namespace) -> int:
+    from casebook.backup import restore_from
+    from casebook.database import resolve_key
+
+    location = _location(args)
+    if location.path is None:
+        raise CommandError(
+            tr(
+                "a clinic server is restored on the server (pg_restore); see the "
+                "README section 'Clinic server'"
+            )
+        )
+    source = Path(args.file).expanduser()
+    if not source.exists():
+        raise CommandError(tr("{path} does not exist").format(path=source))
+    key = resolve_key(location, key_file=_key_file(args))
+    info = restore_from(location.path, source, key, actor_name=args.user or "")
+    print(
+        tr("Restored {db} from {src} ({n} audit events, verified).").format(
+            db=location.path, src=info.restored_from, n=info.audit_events
+        )
+    )
+    if info.replaced_kept_as:
+        print(tr("The database it replaced is kept as {path}").format(path=info.replaced_kept_as))
+    return EXIT_OK
+
+
 def cmd_db_check(args: argparse.Namespace) -> int:
     from casebook.maintenance import check_database
 
@@ -542,6 +588,14 @@ def build_parser() -> argparse.ArgumentParser:
         "check", help=tr("verify integrity, foreign keys, encryption and the audit chain")
     ).set_defaults(func=cmd_db_check)
 
+    bk = dbs.add_parser("backup", help=tr("write an online, encrypted, verified backup"))
+    bk.add_argument("file", metavar="FILE")
+    bk.set_defaults(func=cmd_db_backup)
+    rs = dbs.add_parser(
+        "restore", help=tr("verify a backup, keep the current database aside, and restore")
+    )
+    rs.add_argument("file", metavar="FILE")
+    rs.set_defaults(func=cmd_db_restore)
     exp = dbs.add_parser(
         "export-key", help=tr("write a passphrase-protected recovery copy of the key (admins)")
     )

@@ -256,6 +256,11 @@ def describe_operational_error(exc: BaseException, location: DatabaseLocation) -
             "key is wrong. Check --db, the key (keyring or CASEBOOK_DB_KEY), or restore a "
             "backup with 'casebook db restore BACKUP'"
         ).format(where=where)
+    if "malformed" in text or "corrupt" in text:
+        return tr(
+            "{where} is damaged ({reason}); restore it from a backup with "
+            "'casebook db restore BACKUP'"
+        ).format(where=where, reason=str(getattr(exc, "orig", exc)).strip())
     if "unable to open" in text or "readonly" in text or "read-only" in text:
         return tr(
             "{where} cannot be opened for writing; check that the folder exists and is writable"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -19,59 +20,86 @@ class CheckResult:
     detail: str
 
 
+def _guarded(name: str, results: list[CheckResult], check: Callable[[], CheckResult]) -> None:
+    # A damaged file can fail any single check; report it as that check's
+    # problem and go on, so the report shows everything that can be known.
+    try:
+        results.append(check())
+    except Exception as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else repr(exc)
+        results.append(CheckResult(name, False, reason))
+
+
 def check_database(db: Database) -> list[CheckResult]:
     """Run every check and report each; never stops at the first problem."""
     results: list[CheckResult] = []
-    rev = schema.current_revision(db.engine)
     head = schema.head_revision()
-    results.append(
-        CheckResult(
+
+    def schema_check() -> CheckResult:
+        rev = schema.current_revision(db.engine)
+        if rev == head:
+            return CheckResult(tr("schema version"), True, tr("{rev} (current)").format(rev=rev))
+        return CheckResult(
             tr("schema version"),
-            rev == head,
-            tr("{rev} (current)").format(rev=rev)
-            if rev == head
-            else tr("{rev}; this program expects {head}").format(rev=rev, head=head),
+            False,
+            tr("{rev}; this program expects {head}").format(rev=rev, head=head),
         )
-    )
+
+    _guarded(tr("schema version"), results, schema_check)
     if db.location.path is not None:
-        with db.engine.connect() as conn:
-            rows = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check").all()]
+
+        def pragma_rows(sql: str) -> list[object]:
+            with db.engine.connect() as conn:
+                return [r[0] for r in conn.exec_driver_sql(sql).all()]
+
+        def integrity() -> CheckResult:
+            rows = pragma_rows("PRAGMA integrity_check")
             ok = rows == ["ok"]
-            results.append(
-                CheckResult(tr("integrity"), ok, tr("ok") if ok else "; ".join(rows[:5]))
+            return CheckResult(
+                tr("integrity"), ok, tr("ok") if ok else "; ".join(str(r) for r in rows[:5])
             )
-            fk = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
-            results.append(
-                CheckResult(
-                    tr("foreign keys"),
-                    not fk,
-                    tr("ok")
-                    if not fk
-                    else tr("{n} rows point at missing records, first in table {t}").format(
-                        n=len(fk), t=fk[0][0]
-                    ),
-                )
+
+        def foreign_keys() -> CheckResult:
+            with db.engine.connect() as conn:
+                fk = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+            if not fk:
+                return CheckResult(tr("foreign keys"), True, tr("ok"))
+            return CheckResult(
+                tr("foreign keys"),
+                False,
+                tr("{n} rows point at missing records, first in table {t}").format(
+                    n=len(fk), t=fk[0][0]
+                ),
             )
-            cipher = [r[0] for r in conn.exec_driver_sql("PRAGMA cipher_integrity_check").all()]
-            results.append(
-                CheckResult(
-                    tr("encryption (cipher integrity)"),
-                    not cipher,
-                    tr("ok") if not cipher else "; ".join(cipher[:5]),
-                )
+
+        def cipher() -> CheckResult:
+            rows = pragma_rows("PRAGMA cipher_integrity_check")
+            return CheckResult(
+                tr("encryption (cipher integrity)"),
+                not rows,
+                tr("ok") if not rows else "; ".join(str(r) for r in rows[:5]),
             )
-            conn.rollback()
+
+        _guarded(tr("integrity"), results, integrity)
+        _guarded(tr("foreign keys"), results, foreign_keys)
+        _guarded(tr("encryption (cipher integrity)"), results, cipher)
     else:
-        with db.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        results.append(CheckResult(tr("server connection"), True, db.location.describe()))
-    with db.session(read_only=True) as session:
-        report = audit.verify_chain(session)
-    results.append(
-        CheckResult(
+
+        def server() -> CheckResult:
+            with db.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return CheckResult(tr("server connection"), True, db.location.describe())
+
+        _guarded(tr("server connection"), results, server)
+
+    def chain() -> CheckResult:
+        with db.session(read_only=True) as session:
+            report = audit.verify_chain(session)
+        return CheckResult(
             tr("audit chain"),
             report.ok,
             tr("{n} events, intact").format(n=report.rows_checked) if report.ok else report.problem,
         )
-    )
+
+    _guarded(tr("audit chain"), results, chain)
     return results
