@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -67,7 +67,7 @@ def resolve_location(value: str | None = None) -> DatabaseLocation:
     if "://" in raw:
         try:
             url = make_url(raw)
-        except ArgumentError:
+        except (ArgumentError, ValueError):  # a non-numeric port raises ValueError
             raise DatabaseError(
                 tr(
                     "--db: {value} is not a valid database URL; use e.g. "
@@ -197,12 +197,12 @@ def _sqlite_engine(path: Path, key_hex: str, *, echo: bool) -> Engine:
 def _server_engine(url: str, *, echo: bool) -> Engine:
     try:
         return create_engine(url, echo=echo, pool_pre_ping=True)
-    except ModuleNotFoundError as exc:
+    except (ModuleNotFoundError, NoSuchModuleError) as exc:
         raise DatabaseError(
             tr(
                 "The driver for {url} is not installed; install Casebook with the "
                 "'postgres' extra (pip install 'casebook[postgres]')"
-            ).format(url=url)
+            ).format(url=make_url(url).render_as_string(hide_password=True))
         ) from exc
 
 

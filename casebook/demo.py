@@ -4,43 +4,61 @@ Builds a realistic clinic: staff, participants with names from many languages,
 a year of session notes, recovery plans, consents, referrals and outcome
 measures. Nothing here describes a real person.
 
-Two properties drive the design:
+Three properties drive the design:
 
-* Reproducible: one ``random.Random(seed)`` makes every choice and every time is
-  derived from ``today``, so the same seed, size and day give the same database
-  (tests and bug reports can rely on "seed 3, 200 participants").
-* Fast: 10,000 participants mean about 200,000 notes. Rows are built as plain
-  dicts with ids allocated here, so children can point at parents without a
-  flush, and written with Core ``executemany`` inserts in chunks, parents first.
-  The ORM unit of work is never involved for the big tables.
+* Reproducible: one seeded ``random.Random`` makes every choice and every time
+  is derived from ``today``, so the same seed, size and day give the same
+  database (tests and bug reports can rely on "seed 3, 200 participants").
+* Fast: 10,000 participants mean about 200,000 notes and 600,000 rows in all.
+  Rows are built as plain dicts with ids allocated here, so children point at
+  parents without a flush, and written in chunks with ``executemany``, parents
+  first; the ORM unit of work is never involved. On SQLite the values are
+  converted up front and the full-text index is built once at the end.
+* Consistent with the services: signed notes carry the notes service's own
+  content hash (so ``db check`` accepts them), referrals move along the
+  referral service's status table with a consent that covers them, and
+  consent categories use the consent service's codes.
 """
 
 from __future__ import annotations
 
 import bisect
-import hashlib
+import contextlib
+import json
 import math
 import random
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
+from operator import itemgetter
 from types import SimpleNamespace
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy import JSON, Date, DateTime, Table, func, insert, select, text, update
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError, InvalidRequestError
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
 from casebook import demo_names as names
 from casebook.errors import CasebookError, ValidationError
 from casebook.i18n import tr
 from casebook.measures import score
 from casebook.security import audit
+from casebook.services.consents import (
+    CATEGORY_DESCRIPTIONS,
+    INFORMATION_CATEGORIES,
+    STANDARD_REVOCATION_STATEMENT,
+    format_categories,
+)
+from casebook.services.counselors import describe_counselor
 
 # The notes service's own hashing, so that demo notes pass the same integrity
 # check (``db check``) as notes signed in the window.
 from casebook.services.notes import _addendum_hash, _digest, _note_payload
 from models import Base, Participant, StaffUser
+from models.base import UTCDateTime
 
 MAX_PARTICIPANTS = 200_000
 PARTICIPANTS_PER_SPECIALIST = 40
@@ -53,6 +71,9 @@ CHUNK_PARTICIPANTS = 200
 # default 2 MB cache makes every insert into the note indexes and the full-text
 # index re-read and re-decrypt pages; the previous value is restored afterwards.
 _SQLITE_SEED_CACHE_KIB = 256 * 1024
+# The full-text index over session_note.body and its insert trigger (migration 0002).
+_FTS_TABLE = "note_fts"
+_FTS_INSERT_TRIGGER = "note_fts_ai"
 
 Row = dict[str, Any]
 T = TypeVar("T")
@@ -119,6 +140,28 @@ _SUMMARY_FIELDS = {
 }
 
 
+class _Rng(random.Random):
+    """``random.Random`` with cheaper integer choices.
+
+    The standard methods draw rejection-sampled bits through several Python
+    calls each; seeding a clinic makes millions of these draws. Scaling one
+    ``random()`` float has a bias far below anything synthetic data can show,
+    and is just as reproducible for a given seed.
+    """
+
+    def choice(self, seq: Sequence[T]) -> T:  # type: ignore[override]
+        return seq[int(self.random() * len(seq))]
+
+    def randint(self, a: int, b: int) -> int:
+        return a + int(self.random() * (b - a + 1))
+
+    def randrange(self, start: int, stop: int | None = None,
+                  step: int = 1) -> int:
+        if stop is None:
+            start, stop = 0, start
+        return start + step * int(self.random() * ((stop - start + step - 1) // step))
+
+
 class _Weighted(Generic[T]):
     """A weighted choice with the cumulative weights computed once."""
 
@@ -131,7 +174,7 @@ class _Weighted(Generic[T]):
             self.cumulative.append(total)
         self.total = total
 
-    def pick(self, rng: random.Random) -> T:
+    def pick(self, rng: _Rng) -> T:
         return self.values[bisect.bisect_right(self.cumulative, rng.random() * self.total)]
 
 
@@ -836,10 +879,9 @@ _NALOXONE_PLACES = ("the front pocket of my backpack", "the kitchen drawer", "th
                     "my jacket pocket")
 _SUPPORT_RELATIONS = ("sister", "brother", "mother", "sponsor", "friend from the program",
                       "pastor", "aunt", "cousin", "partner", "neighbor", "father")
-_FAMILY_RELATIONS = frozenset({"sister", "brother", "mother", "aunt", "cousin", "father"})
 _RATING_COMMENTS = {
-    "up": ("Started the class!", "Two good weeks in a row.", "Got the paperwork done.",
-           "Feeling more confident.", "Made the call without help.", "Big step this month."),
+    "up": ("Good steps this month.", "Two good weeks in a row.", "Followed through on the plan.",
+           "Feeling more confident.", "Did it without help this time.", "Big step this month."),
     "flat": ("Still waiting to hear back.", "About the same as last month.",
              "Busy month, not much movement.", ""),
     "down": ("Rough month, slipped back.", "Lost the job lead.",
@@ -864,14 +906,10 @@ _RESET_NOTES = (
     "New date after a short relapse; participant wants to count from here.",
     "Date corrected by participant after talking with sponsor.",
 )
-_CONSENT_CATEGORIES = (
-    ("contact_details", "name, date of birth and contact details"),
-    ("treatment_plan", "recovery plan goals and progress"),
-    ("substance_use", "substance use history and current recovery status"),
-    ("mental_health", "mental health concerns shared with the peer specialist"),
-    ("assessments", "outcome measure scores (BARC-10, PHQ-9, GAD-7)"),
-    ("attendance", "dates of peer support contacts"),
-)
+# Consent categories besides contact details and the referral reason, which
+# every demo consent includes (codes and wording from casebook.services.consents).
+_OPTIONAL_CATEGORIES = ("substance_use", "mental_health", "treatment_plan", "assessments",
+                        "attendance")
 _REFERRAL_REASONS = {
     "su": (
         "Asked for help finding a counselor for co-occurring substance use and trauma.",
@@ -901,12 +939,14 @@ _REFERRAL_NOTES = {
                   "Episode of care finished; participant feels ready."),
     "cancelled": ("Participant decided not to go ahead for now.",
                   "Participant moved; referral no longer needed."),
+    "failed": ("No reply after three calls to the intake line.",
+               "Participant did not go to the intake appointment."),
     "rejected": ("Program is not taking new clients with this insurance.",
                  "Not eligible: needs a higher level of care first."),
     "on-hold": ("Participant asked to pause until after the move.",
                 "Waiting for insurance approval."),
 }
-# Status paths a referral takes, by the status it ends in.
+# Status paths a referral takes, by the status it ends in (referrals.TRANSITIONS).
 _REFERRAL_PATHS = {
     "draft": ("draft",),
     "requested": ("draft", "requested"),
@@ -916,21 +956,45 @@ _REFERRAL_PATHS = {
     "completed": ("draft", "requested", "accepted", "in-progress", "completed"),
     "cancelled": ("draft", "requested", "cancelled"),
     "rejected": ("draft", "requested", "rejected"),
+    "failed": ("draft", "requested", "failed"),
 }
+# Outcomes that lead to each closing status (referrals.OUTCOME_STATUSES).
+_REFERRAL_OUTCOMES = {
+    "completed": ("attended_first_appointment",) * 9 + ("other",),
+    "cancelled": ("participant_withdrew",) * 4 + ("other",),
+    "rejected": ("not_eligible",) * 4 + ("other",),
+    "failed": ("declined", "no_response", "no_response", "waitlisted"),
+}
+_OTHER_OUTCOME_NOTES = {
+    "completed": ("Started in the counselor's group program instead of individual sessions.",),
+    "cancelled": ("Counselor left the practice before the first appointment.",),
+    "rejected": ("Program closed its waitlist this quarter.",),
+}
+_FOLLOW_UP_DAYS = {"routine": 7, "urgent": 1, "emergent": 0}
 _OPEN_REFERRAL = frozenset({"requested", "accepted", "in-progress", "on-hold"})
-_CLOSED_REFERRAL = frozenset({"completed", "cancelled", "rejected"})
+_CLOSED_REFERRAL = frozenset({"completed", "cancelled", "rejected", "failed"})
 _REFERRAL_STATUS_PICK = _Weighted([
-    ("draft", 0.08), ("requested", 0.18), ("accepted", 0.13), ("in-progress", 0.18),
-    ("on-hold", 0.04), ("completed", 0.27), ("cancelled", 0.08), ("rejected", 0.04)])
-_REVOCATION_STATEMENT = (
-    "I understand that I may revoke this consent at any time, except to the extent that action "
-    "has already been taken in reliance on it, by telling my peer specialist or by writing to "
-    f"{names.PROGRAM_NAME}. My services do not depend on signing this consent."
-)
+    ("draft", 0.07), ("requested", 0.17), ("accepted", 0.13), ("in-progress", 0.17),
+    ("on-hold", 0.04), ("completed", 0.26), ("cancelled", 0.07), ("rejected", 0.03),
+    ("failed", 0.06)])
 
 _FORMAT_KEYS = {"GIRP": ("goal", "intervention", "response", "plan"),
                 "DAP": ("data", "assessment", "plan"),
                 "SOAP": ("subjective", "objective", "assessment", "plan")}
+_SMALL_NUMBERS = ("2", "3", "4", "5")
+_REMOTE_LOCATIONS = {"phone": "Phone", "video": "Video call", "text": "Text messages"}
+_OUTREACH_ASSESS = ("No contact made; unable to assess.",
+                    "Several missed contacts; engagement is at risk.")
+_COLLATERAL_ASSESS = "Family support appears solid, within the limits of the consent."
+# Session topics a goal's domain leads to, without substance-use topics for
+# participants whose focus is mental health only.
+_TOPIC_OPTIONS = {
+    (mental_health, domain): tuple(
+        topic for topic in _DOMAIN_TOPICS[_WELLNESS_TO_SAMHSA.get(domain, domain)]
+        if not (mental_health and topic in _SUBSTANCE_TOPICS))
+    for mental_health in (False, True) for domain in (*_SAMHSA_DOMAINS, *_WELLNESS_DOMAINS)
+}
+_PEER_FORMATS = ("GIRP", "GIRP", "GIRP", "DAP", "GIRP", "GIRP", "SOAP", "GIRP")
 _FORMAT_PICK = _Weighted([("GIRP", 0.75), ("DAP", 0.15), ("SOAP", 0.10)])
 _CONTACT_KIND_PICK = _Weighted([("individual", 0.62), ("check_in", 0.32), ("collateral", 0.06)])
 _MODE_PICK = {
@@ -962,6 +1026,18 @@ _ASCII_FOLD = str.maketrans({"ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "
                              "ß": "ss", "ı": "i", "'": "", " ": ""})
 
 
+# Durations are looked up, not built: constructing a timedelta costs more than
+# the date arithmetic it is used for, and seeding does millions of these.
+_DAYS = tuple(timedelta(days=n) for n in range(2200))
+_MINUTES = tuple(timedelta(minutes=n) for n in range(6000))
+# Office hours across the Americas, in UTC, in 5-minute steps.
+_OFFICE_TIMES = tuple(timedelta(hours=h, minutes=m) for h in range(13, 22) for m in range(0, 60, 5))
+
+
+def _days(n: int) -> timedelta:
+    return _DAYS[n] if 0 <= n < 2200 else timedelta(days=n)
+
+
 def _ascii(value: str) -> str:
     folded = unicodedata.normalize("NFKD", value.translate(_ASCII_FOLD))
     return "".join(ch for ch in folded if ch.isascii() and ch.isalnum()).lower()
@@ -971,8 +1047,94 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
 
 
-def _sha256(value: str) -> str:
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+def _describe_categories(codes: Sequence[str]) -> str:
+    """The consent form's wording for *codes*, as one sentence."""
+    parts = [CATEGORY_DESCRIPTIONS[code] for code in codes]
+    parts[1:] = [part[0].lower() + part[1:] for part in parts[1:]]
+    return "; ".join(parts) + "." if parts else ""
+
+
+# "HH:MM:00.000000" for every minute of the day, to append to a date's text.
+_CLOCK_TEXT = tuple(f" {h:02d}:{m:02d}:00.000000" for h in range(24) for m in range(60))
+
+
+def fast_bind_processor(type_: TypeEngine[Any], dialect: Dialect
+                        ) -> Callable[[Any], Any] | None:
+    """The column type's SQLite bind processor, or a quicker equivalent.
+
+    Timestamps, dates and JSON are most of the values seeded, and their standard
+    processors go through several Python layers per value. The replacements
+    produce the same stored text (the tests compare them with the standard
+    ones) and hand anything unusual to the standard processor.
+    """
+    standard = type_.dialect_impl(dialect).bind_processor(dialect)
+    if standard is None:
+        return None
+    day_text: dict[date, str] = {}
+    if isinstance(type_, UTCDateTime):
+        def utc(value: datetime | None) -> str | None:
+            # SQLAlchemy stores "YYYY-MM-DD HH:MM:SS.ffffff" in UTC; the seeded
+            # times are whole minutes, so the text is the day plus the clock.
+            if value is None or value.tzinfo is not UTC or value.second or value.microsecond:
+                return standard(value)
+            day = value.date()
+            text = day_text.get(day)
+            if text is None:
+                text = day_text[day] = day.isoformat()
+            return text + _CLOCK_TEXT[value.hour * 60 + value.minute]
+        return utc
+    if isinstance(type_, Date) and not isinstance(type_, DateTime):
+        def plain_date(value: date | None) -> str | None:
+            if type(value) is not date:
+                return standard(value)
+            text = day_text.get(value)
+            if text is None:
+                text = day_text[value] = value.isoformat()
+            return text
+        return plain_date
+    if isinstance(type_, JSON) and not type_.none_as_null:
+        serializer: Callable[[Any], str] = getattr(dialect, "_json_serializer", None) or \
+            json.dumps
+
+        def as_json(value: Any) -> Any:
+            if value is None:
+                return standard(value)
+            return "[]" if value == [] else serializer(value)
+        return as_json
+    return standard
+
+
+class _SqliteInserter:
+    """One table's INSERT for SQLite, with parameters converted up front.
+
+    Core ``executemany`` spends most of its time building a parameter dict per
+    row; here each value goes through the column type's own bind processor
+    (the same conversion SQLAlchemy applies, so stored values are identical)
+    and the driver gets plain tuples.
+    """
+
+    def __init__(self, table: Table, dialect: Dialect) -> None:
+        quote = dialect.identifier_preparer.quote
+        self.columns = [column.name for column in table.columns]
+        self.sql = (f"INSERT INTO {quote(table.name)} "
+                    f"({', '.join(quote(name) for name in self.columns)}) "
+                    f"VALUES ({', '.join('?' for _ in self.columns)})")
+        self.processors: list[tuple[int, Callable[[Any], Any]]] = []
+        for index, column in enumerate(table.columns):
+            processor = fast_bind_processor(column.type, dialect)
+            if processor is not None:
+                self.processors.append((index, processor))
+
+    def parameters(self, rows: list[Row]) -> list[tuple[Any, ...]]:
+        values_of = itemgetter(*self.columns)
+        processors = self.processors
+        out = []
+        for row in rows:
+            values = list(values_of(row))
+            for index, processor in processors:
+                values[index] = processor(values[index])
+            out.append(tuple(values))
+        return out
 
 
 @dataclass(slots=True)
@@ -1044,7 +1206,7 @@ class _Seeder:
                  today: date, progress: Callable[[int, int], None] | None,
                  cancelled: Callable[[], bool] | None) -> None:
         self.session = session
-        self.rng = random.Random(seed)
+        self.rng = _Rng(seed)
         self.seed = seed
         self.n = participants
         self.password_hash = password_hash
@@ -1057,6 +1219,11 @@ class _Seeder:
         self.progress = progress
         self.cancelled = cancelled
         self.tables: dict[str, Table] = {name: Base.metadata.tables[name] for name in _TABLE_ORDER}
+        self.connection = session.connection()
+        dialect = self.connection.dialect
+        self.sqlite = dialect.name == "sqlite"
+        self.inserters = {name: _SqliteInserter(table, dialect)
+                          for name, table in self.tables.items()} if self.sqlite else {}
         self.rows: dict[str, list[Row]] = {name: [] for name in _TABLE_ORDER}
         self.counts: dict[str, int] = dict.fromkeys(_TABLE_ORDER, 0)
         self.next_ids: dict[str, int] = {}
@@ -1069,6 +1236,9 @@ class _Seeder:
         self.used_staff_names: set[str] = set()
         # Notes written as drafts so their goals could be added, to sign at flush.
         self.sign_later: list[int] = []
+        self.midnights: dict[date, datetime] = {}
+        self.latest = self.end - timedelta(minutes=1)
+        self.drafts_from = today - timedelta(days=4)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -1086,34 +1256,46 @@ class _Seeder:
         return value
 
     def _flush(self) -> None:
+        """Write the rows built so far, parents first."""
         for name in _TABLE_ORDER:
             rows = self.rows[name]
-            if rows:
+            if not rows:
+                continue
+            if self.sqlite:
+                inserter = self.inserters[name]
+                self.connection.exec_driver_sql(inserter.sql, inserter.parameters(rows))
+            else:
                 self.session.execute(insert(self.tables[name]), rows)
-                self.counts[name] += len(rows)
-                self.rows[name] = []
+            self.counts[name] += len(rows)
+            self.rows[name] = []
             if name == "note_goal" and self.sign_later:
                 # Their signature columns and hash are already written; only the
                 # status flips, which the signed-note trigger allows from draft.
                 notes = self.tables["session_note"]
                 for start in range(0, len(self.sign_later), 500):
-                    batch = self.sign_later[start:start + 500]
-                    self.session.execute(update(notes).where(notes.c.id.in_(batch))
-                                         .values(status="signed"))
+                    ids = self.sign_later[start:start + 500]
+                    self.connection.execute(update(notes).where(notes.c.id.in_(ids))
+                                            .values(status="signed"))
                 self.sign_later = []
 
     def _check_cancelled(self) -> None:
         if self.cancelled is not None and self.cancelled():
             raise CasebookError(tr("seeding was cancelled"))
 
+    def _midnight(self, day: date) -> datetime:
+        midnight = self.midnights.get(day)
+        if midnight is None:
+            midnight = self.midnights[day] = _at(day, 0)
+        return midnight
+
     def _time_on(self, day: date) -> datetime:
-        # Office hours across the Americas, in UTC.
-        return _at(day, self.rng.randint(13, 21), self.rng.randrange(0, 60, 5))
+        return self._midnight(day) + self.rng.choice(_OFFICE_TIMES)
 
     def _weekday(self, day: date, floor: date) -> date:
         """Most contacts happen on weekdays: move most weekend days back to Friday."""
-        if day.weekday() >= 5 and self.rng.random() < 0.85:
-            moved = day - timedelta(days=day.weekday() - 4)
+        weekday = day.weekday()
+        if weekday >= 5 and self.rng.random() < 0.85:
+            moved = day - _DAYS[weekday - 4]
             if moved >= floor:
                 return moved
         return day
@@ -1164,7 +1346,9 @@ class _Seeder:
         for number in range(1, specialist_count(self.n) + 1):
             peer = user(f"peer{number}", "specialist", self.supervisor_id)
             self.peers.append(peer)
-            self.peer_format[peer] = _FORMAT_PICK.pick(self.rng)
+            # Six of every eight specialists write GIRP, the peer default, so
+            # even a two-person demo team mostly shows it.
+            self.peer_format[peer] = _PEER_FORMATS[number % len(_PEER_FORMATS)]
 
     def _counselor_rows(self) -> None:
         rng = self.rng
@@ -1179,14 +1363,14 @@ class _Seeder:
                                           "State-licensed treatment program",
                                           "Community mental health center"))
                 email = f"intake{counselor_id}@{rng.choice(names.EMAIL_DOMAINS)}"
-                description = name
+                description = describe_counselor(name, credentials, organisation)
             else:
                 name = self._random_name()
                 organisation = rng.choice((*names.COUNSELOR_ORGANISATIONS, "Private practice"))
                 credentials = rng.choice(names.COUNSELOR_CREDENTIALS)
                 email = f"{_ascii(name)[:20] or 'counselor'}{counselor_id}@" \
                         f"{rng.choice(names.EMAIL_DOMAINS)}"
-                description = f"{name}, {credentials} ({organisation})"
+                description = describe_counselor(name, credentials, organisation)
             languages = ["English"]
             if rng.random() < 0.4:
                 languages.append(rng.choice(names.COUNSELOR_LANGUAGES))
@@ -1268,10 +1452,10 @@ class _Seeder:
         else:
             status = "active"
             roll = rng.random()
-            if roll < 0.70:
+            if roll < 0.75:
                 profile = "on_track"
-                last = today - timedelta(days=rng.randint(1, cadence))
-            elif roll < 0.88:
+                last = today - timedelta(days=rng.randint(1, max(1, cadence - 2)))
+            elif roll < 0.90:
                 profile = "overdue"
                 last = today - timedelta(days=cadence + rng.randint(1, max(2, cadence)))
             else:
@@ -1394,9 +1578,11 @@ class _Seeder:
         dob = p.intake - timedelta(days=int(rng.triangular(18 * 366, oldest, 36 * 365)))
         email = None
         if rng.random() < 0.4:
-            local = _ascii(p.ctx["name"]) + "." + _ascii(p.legal_name)[-6:]
-            email = f"{local.strip('.') or 'participant'}{rng.randint(1, 99)}@" \
-                    f"{rng.choice(names.EMAIL_DOMAINS)}"
+            masculine, feminine = p.culture.family[p.family_index]
+            # Scripts with no ASCII form fall back to the romanised name alone.
+            parts = [_ascii(p.ctx["name"]), _ascii(feminine if p.woman else masculine)]
+            local = ".".join(part for part in parts if part) or "participant"
+            email = f"{local}{rng.randint(1, 99)}@{rng.choice(names.EMAIL_DOMAINS)}"
         roll = rng.random()
         if roll < 0.05:
             address: str | None = f"No fixed address; staying at {rng.choice(names.SHELTERS)}"
@@ -1671,13 +1857,14 @@ class _Seeder:
         wanted = max(1, round(wanted * min(1.0, span / 365)))
         recent: list[date] = []
         day = last
+        low, high = max(1, round(p.cadence * 0.7)), max(1, round(p.cadence * 1.25))
         while len(recent) < min(wanted, rng.randint(3, 6)) and day >= start:
             recent.append(day if not recent else self._weekday(day, start))
-            day -= timedelta(days=max(1, round(p.cadence * rng.uniform(0.7, 1.25))))
+            day -= _DAYS[rng.randint(low, high)]
         earliest = recent[-1]
         earlier_span = (earliest - start).days
         earlier = [] if earlier_span <= 0 else [
-            self._weekday(start + timedelta(days=rng.randrange(earlier_span)), start)
+            self._weekday(start + _DAYS[rng.randrange(earlier_span)], start)
             for _ in range(wanted - len(recent))
         ]
         return earlier + recent
@@ -1686,16 +1873,18 @@ class _Seeder:
         rng = self.rng
         start = max(p.intake, self.window_start)
         days: list[date] = []
-        # Attempts after contact stopped, which is what overdue looks like.
+        # Attempts after contact stopped, which is what overdue looks like; for
+        # someone in the unassigned queue only while their specialist was there.
         if p.profile in ("overdue", "long_overdue", "inactive"):
             first = p.last_contact + timedelta(days=p.cadence)
-            span = (self.yesterday - first).days
+            ended = p.assignments[-1][2]
+            until = self.yesterday if ended is None else min(self.yesterday, ended - _DAYS[1])
+            span = (until - first).days
             if span >= 0:
-                days += [first + timedelta(days=rng.randint(0, span))
-                         for _ in range(rng.randint(1, 3))]
+                days += [first + _days(rng.randint(0, span)) for _ in range(rng.randint(1, 3))]
         span = (p.last_contact - start).days
         if span > 0:
-            days += [start + timedelta(days=rng.randrange(span))
+            days += [start + _days(rng.randrange(span))
                      for _ in range(rng.choice((0, 0, 1, 1, 2)))]
         return days
 
@@ -1715,12 +1904,17 @@ class _Seeder:
     def _note(self, p: _Person, at: datetime, kind: str, group: _Group | None,
               periods: list[_PlanPeriod]) -> None:
         rng = self.rng
+        rand = rng.random
+        choice = rng.choice
         day = at.date()
-        author = group.facilitator_id if group else p.specialist_on(day)
-        fmt = self.peer_format[author] if rng.random() < 0.9 else _FORMAT_PICK.pick(rng)
-        ctx = dict(p.ctx)
-        ctx["day"] = rng.choice(_WEEKDAYS)
-        ctx["n"] = str(rng.randint(2, 5))
+        author = group.facilitator_id if group is not None else p.specialist_on(day)
+        fmt = self.peer_format[author] if rand() < 0.9 else _FORMAT_PICK.pick(rng)
+        # One person's notes are built one after another, so their context
+        # dict is simply updated in place for each note.
+        ctx = p.ctx
+        ctx["day"] = choice(_WEEKDAYS)
+        ctx["n"] = choice(_SMALL_NUMBERS)
+        ctx["goal"] = ""
         note_id = self._id("session_note")
         mark = _MARK_PICK.pick(rng)
         risk: str | None = None
@@ -1729,54 +1923,51 @@ class _Seeder:
         if group is not None:
             topic = _GROUP
             ctx["topic"] = group.topic
-            goal_line = rng.choice(topic.goal)
-            duration, mode, location = group.duration, "in_person", group.location
-            if location.startswith("Video"):
-                mode = "video"
+            goal_line = choice(topic.goal)
+            duration, location = group.duration, group.location
+            mode = "video" if location.startswith("Video") else "in_person"
         else:
             if kind == "outreach":
                 topic = _OUTREACH
-                goal_line = rng.choice(topic.goal)
+                goal_line = choice(topic.goal)
             elif kind == "collateral":
                 topic = _COLLATERAL
-                goal_line = rng.choice(topic.goal)
+                goal_line = choice(topic.goal)
             else:
-                goals = next((period.goals for period in reversed(periods)
-                              if period.start <= day and (period.end is None or day < period.end)),
-                             None)
-                allowed = _ALL_TOPICS if p.focus != "mental_health" else _MH_TOPICS
-                if goals and rng.random() < 0.7:
-                    goal = rng.choice(goals)
+                goals: list[_GoalRef] | None = None
+                for period in periods:
+                    if period.start <= day and (period.end is None or day < period.end):
+                        goals = period.goals
+                mental_health = p.focus == "mental_health"
+                if goals and rand() < 0.7:
+                    goal = choice(goals)
                     ctx["goal"] = goal.statement
-                    options = [t for t in _DOMAIN_TOPICS[_WELLNESS_TO_SAMHSA.get(goal.domain,
-                                                                                   goal.domain)]
-                               if t in allowed]
-                    topic = _TOPICS[rng.choice(options or allowed)]
-                    goal_line = rng.choice(_GOAL_LINK)
+                    topic = _TOPICS[choice(_TOPIC_OPTIONS[mental_health, goal.domain])]
+                    goal_line = choice(_GOAL_LINK)
                     goal_marks.append((goal.id, mark))
                 else:
-                    topic = _TOPICS[rng.choice(allowed)]
-                    goal_line = rng.choice(topic.goal)
-                if rng.random() < 0.008:
+                    topic = _TOPICS[choice(_MH_TOPICS if mental_health else _ALL_TOPICS)]
+                    goal_line = choice(topic.goal)
+                if rand() < 0.008:
                     risk = _RISK_PICK.pick(rng)
             mode = _MODE_PICK[kind].pick(rng)
-            duration = rng.choice(_DURATIONS[kind])
+            duration = choice(_DURATIONS[kind])
             if mode == "in_person":
-                location = rng.choice(_IN_PERSON_LOCATIONS)
+                location = choice(_IN_PERSON_LOCATIONS)
                 if kind == "outreach":
                     duration = 30
             else:
-                location = {"phone": "Phone", "video": "Video call", "text": "Text messages"}[mode]
+                location = _REMOTE_LOCATIONS[mode]
 
-        intervention = rng.choice(topic.intervention)
+        intervention = choice(topic.intervention)
         if kind == "check_in":
-            intervention = rng.choice(_CHECK_IN) + " " + intervention
-        elif kind == "individual" and rng.random() < 0.35:
-            extra = rng.choice(topic.intervention)
+            intervention = choice(_CHECK_IN) + " " + intervention
+        elif kind == "individual" and rand() < 0.35:
+            extra = choice(topic.intervention)
             if extra != intervention:
                 intervention += " " + extra
-        response = rng.choice(topic.response)
-        plan = rng.choice(topic.plan)
+        response = choice(topic.response)
+        plan = choice(topic.plan)
         if risk is not None:
             response += " " + _RISKS[risk][0]
             plan = _RISKS[risk][1] + " " + plan
@@ -1794,77 +1985,76 @@ class _Seeder:
                         "plan": plan}
         else:
             if kind == "outreach":
-                assessment = rng.choice(("No contact made; unable to assess.",
-                                         "Several missed contacts; engagement is at risk."))
+                assessment = choice(_OUTREACH_ASSESS)
             elif kind == "collateral":
-                assessment = "Family support appears solid, within the limits of the consent."
+                assessment = _COLLATERAL_ASSESS
             else:
-                assessment = rng.choice(_ASSESS[mark])
-            said = rng.choice(topic.said)
+                assessment = choice(_ASSESS[mark])
+            said = choice(topic.said)
             if fmt == "DAP":
                 sections = {"data": f"{said} {intervention} {response}",
                             "assessment": assessment, "plan": plan}
             else:
                 observed = intervention if kind == "outreach" else \
-                    f"{rng.choice(_OBSERVE)} {intervention} {response}"
+                    f"{choice(_OBSERVE)} {intervention} {response}"
                 sections = {"subjective": said, "objective": observed,
                             "assessment": assessment, "plan": plan}
-        sections = {key: value.format_map(ctx) for key, value in sections.items()}
+        for key, value in sections.items():
+            sections[key] = value.format_map(ctx)
         # The search text, laid out as the notes service composes it.
-        parts = [group.topic, group.group_text] if group is not None else []
-        body = "\n\n".join([*parts, *(value for value in sections.values() if value)])
+        body = "\n\n".join([group.topic, group.group_text, *filter(None, sections.values())]
+                           if group is not None else sections.values())
 
-        written = at + timedelta(minutes=duration + rng.randint(5, 60))
-        latest = self.end - timedelta(minutes=1)
-        draft = day >= self.today - timedelta(days=4) and rng.random() < 0.3
+        latest = self.latest
+        written = at + _MINUTES[duration + rng.randint(5, 60)]
         signed_at: datetime | None = None
-        if not draft:
-            roll = rng.random()
-            delay = timedelta(minutes=rng.randint(0, 180)) if roll < 0.7 else \
-                timedelta(hours=rng.randint(12, 30)) if roll < 0.95 else \
-                timedelta(days=rng.randint(2, 4))
+        if day >= self.drafts_from and rand() < 0.3:
+            written = min(written, latest)  # a recent draft, not yet signed
+        else:
+            roll = rand()
+            delay = _MINUTES[rng.randint(0, 180)] if roll < 0.7 else \
+                _MINUTES[60 * rng.randint(12, 30)] if roll < 0.95 else _DAYS[rng.randint(2, 4)]
             signed_at = min(written + delay, latest)
             written = min(written, signed_at)
-        else:
-            written = min(written, latest)
         error_at = error_reason = None
         error_by = None
-        if signed_at is not None and rng.random() < 0.001:
-            error_at = min(signed_at + timedelta(days=1), latest)
+        if signed_at is not None and rand() < 0.001:
+            error_at = min(signed_at + _DAYS[1], latest)
             error_reason = "Documented on the wrong date; re-entered with the correct date."
             error_by = author
         row: Row = {
             "id": note_id, "participant_id": p.id, "author_id": author,
-            "group_session_id": group.id if group else None, "kind": kind, "occurred_at": at,
-            "duration_minutes": duration, "mode": mode, "location": location, "format": fmt,
-            "sections": sections, "body": body, "risk_flags": [risk] if risk else [],
+            "group_session_id": group.id if group is not None else None, "kind": kind,
+            "occurred_at": at, "duration_minutes": duration, "mode": mode, "location": location,
+            "format": fmt, "sections": sections, "body": body,
+            "risk_flags": [risk] if risk else [],
             "status": "draft", "signed_at": None, "signed_by_id": None, "content_hash": None,
             "cosigned_at": None, "cosigned_by_id": None, "version_id": 1,
             "created_at": written, "updated_at": written,
             "entered_in_error_at": error_at, "entered_in_error_reason": error_reason,
             "entered_in_error_by_id": error_by,
         }
+        self.rows["session_note"].append(row)
         for goal_id, goal_mark in goal_marks:
             self.rows["note_goal"].append({"id": self._id("note_goal"), "note_id": note_id,
                                            "goal_id": goal_id, "mark": goal_mark})
         if signed_at is None:
-            self.rows["session_note"].append(row)
             return
         note_hash = _digest(_note_payload(SimpleNamespace(**row), goal_marks, group))
-        row.update(signed_at=signed_at, signed_by_id=author, content_hash=note_hash,
-                   updated_at=signed_at)
+        row["signed_at"] = row["updated_at"] = signed_at
+        row["signed_by_id"] = author
+        row["content_hash"] = note_hash
         if goal_marks:
             # A trigger refuses goals on a signed note, so this note is written
-            # as a draft and signed once its goals are in (see _flush).
+            # as a draft and signed once its goals are in (see _write).
             self.sign_later.append(note_id)
         else:
             row["status"] = "signed"
-        self.rows["session_note"].append(row)
-        if error_at is None and rng.random() < 0.004:
-            reason, addendum_text = rng.choice(_ADDENDA)
+        if error_at is None and rand() < 0.004:
+            reason, addendum_text = choice(_ADDENDA)
             addendum: Row = {
                 "id": self._id("note_addendum"), "note_id": note_id, "author_id": author,
-                "created_at": min(signed_at + timedelta(hours=rng.randint(1, 72)), latest),
+                "created_at": min(signed_at + _MINUTES[60 * rng.randint(1, 72)], latest),
                 "reason": reason, "text": addendum_text.format_map(ctx),
             }
             addendum["content_hash"] = _addendum_hash(note_hash, SimpleNamespace(**addendum))
@@ -1911,16 +2101,21 @@ class _Seeder:
 
     def _answers(self, code: str, depression: float, anxiety: float, capital: float
                  ) -> list[int]:
-        gauss = self.rng.gauss
+        # Each item is the latent level plus uniform noise of about +/-1 step
+        # (cheaper than Gaussian noise and just as plausible for demo answers).
+        rand = self.rng.random
         if code == "BARC-10":
-            return [min(6, max(1, round(gauss(1 + capital * 5, 0.7)))) for _ in range(10)]
+            level = 1.5 + capital * 5 - 1.0
+            return [min(6, max(1, int(level + 2.0 * rand()))) for _ in range(10)]
         if code == "GAD-7":
-            return [min(3, max(0, round(gauss(anxiety * 3, 0.6)))) for _ in range(7)]
-        answers = [min(3, max(0, round(gauss(depression * 3, 0.6)))) for _ in range(8)]
+            level = anxiety * 3 - 0.5
+            return [min(3, max(0, int(level + 2.0 * rand()))) for _ in range(7)]
+        level = depression * 3 - 0.5
+        answers = [min(3, max(0, int(level + 2.0 * rand()))) for _ in range(8)]
         # Item 9 (thoughts of self-harm) is rarely above 0, more often when low.
         item9 = 0
-        if self.rng.random() < 0.05 * depression:
-            item9 = 2 if depression > 0.7 and self.rng.random() < 0.3 else 1
+        if rand() < 0.05 * depression:
+            item9 = 2 if depression > 0.7 and rand() < 0.3 else 1
         return [*answers, item9]
 
     # ------------------------------------------------------------------ consents and referrals
@@ -1935,52 +2130,55 @@ class _Seeder:
                                or self.counselors)
         today = self.today
         latest_sign = min(self.yesterday - timedelta(days=2), p.last_contact)
-        signed = max(p.intake, latest_sign - timedelta(days=rng.randint(0, 200)))
+        signed = max(p.intake, latest_sign - _days(rng.randint(0, 200)))
         kind = _CONSENT_KIND_PICK.pick(rng)
         expires: date | None = None
         revoked: date | None = None
         event = ""
+        # Status is derived from the dates (consents.consent_status): expired
+        # from the expiration day on, revoked from the revocation day on.
         if kind == "expired":
-            expires = today - timedelta(days=rng.randint(1, 120))
-            signed = max(p.intake, min(signed, expires - timedelta(days=rng.randint(60, 365))))
+            expires = today - _days(rng.randint(0, 120))
+            signed = max(p.intake, min(signed, expires - _days(rng.randint(60, 365))))
             if signed >= expires:
                 kind = "active"
         if kind == "active":
-            expires = signed + timedelta(days=365)
-            if expires <= today + timedelta(days=30):
-                expires = today + timedelta(days=rng.randint(31, 120))
+            expires = signed + _days(365)
+            if expires <= today + _days(30):
+                expires = today + _days(rng.randint(31, 120))
         elif kind == "expiring":
-            expires = today + timedelta(days=rng.randint(0, 30))
+            expires = today + _days(rng.randint(1, 30))
         elif kind == "revoked":
-            expires = signed + timedelta(days=365)
-            room = (min(self.yesterday, expires) - signed).days
+            expires = signed + _days(365)
+            room = (min(today, expires - _days(1)) - signed).days
             if room < 1:
-                kind, revoked = "active", None
+                expires = max(expires, today + _days(31))
             else:
-                revoked = signed + timedelta(days=rng.randint(1, room))
+                revoked = signed + _days(rng.randint(1, room))
         elif kind == "event":
             event = f"When the referral to {counselor.description} is closed"
-        substance = p.focus != "mental_health"
-        optional = [c for c in _CONSENT_CATEGORIES[1:] if substance or c[0] != "substance_use"]
-        categories = [_CONSENT_CATEGORIES[0], *rng.sample(optional, rng.randint(1, 3))]
-        information = "; ".join(text for _, text in categories)
-        information = information[0].upper() + information[1:] + "."
+        # Contact details and the reason for referral always; more by choice.
+        optional = [code for code in _OPTIONAL_CATEGORIES
+                    if p.focus != "mental_health" or code != "substance_use"]
+        chosen = {"contact_details", "referral_reason",
+                  *rng.sample(optional, rng.randint(1, 3))}
+        categories = [code for code in INFORMATION_CATEGORIES if code in chosen]
         proxy = rng.random() < 0.03
         consent_id = self._id("consent")
         signed_at = _at(signed, 16)
+        purpose = ("Coordination of care: referral to counseling and follow-up on whether the "
+                   "referral was completed.")
         self.rows["consent"].append({
             "id": consent_id, "participant_id": p.id, "patient_name": p.legal_name,
             "discloser": f"{names.PROGRAM_NAME}, peer support program",
-            "information": information,
-            "information_categories": ",".join(code for code, _ in categories),
+            "information": _describe_categories(categories),
+            "information_categories": ",".join(categories),
             "recipient_counselor_id": counselor.id,
-            "recipient_description": counselor.description,
-            "purpose": "Coordination of care: referral to counseling and follow-up on whether "
-                       "the referral was completed.",
-            "revocation_statement": _REVOCATION_STATEMENT, "expires_on": expires,
+            "recipient_description": counselor.description, "purpose": purpose,
+            "revocation_statement": STANDARD_REVOCATION_STATEMENT, "expires_on": expires,
             "expiration_event": event,
             "signed_by": self._family_member(p, "mother") if proxy else p.legal_name,
-            "signer_relationship": "legal guardian" if proxy else "self", "signed_on": signed,
+            "signer_relationship": "guardian" if proxy else "self", "signed_on": signed,
             "created_by_id": p.specialist_on(signed), "revoked_on": revoked,
             "revocation_note": "Participant asked to stop sharing information." if revoked
             else "",
@@ -1990,80 +2188,88 @@ class _Seeder:
             "entered_in_error_by_id": None,
         })
         if rng.random() < 0.5:
-            self._referral(p, consent_id, counselor, categories, signed, expires, revoked,
-                           kind)
+            self._referral(p, consent_id, counselor, categories, purpose, signed, expires,
+                           revoked)
 
     def _referral(self, p: _Person, consent_id: int, counselor: _Counselor,
-                  categories: list[tuple[str, str]], signed: date, expires: date | None,
-                  revoked: date | None, consent_kind: str) -> None:
+                  categories: list[str], purpose: str, signed: date, expires: date | None,
+                  revoked: date | None) -> None:
         rng = self.rng
         status = _REFERRAL_STATUS_PICK.pick(rng)
-        if consent_kind in ("expired", "revoked") and status not in _CLOSED_REFERRAL:
-            status = rng.choice(("completed", "cancelled"))
-        # A referral leaves draft only while its consent is in force.
+        # A referral leaves draft only while its consent is in force: up to the
+        # day before it expires or is revoked.
         valid_until = self.yesterday
         if expires is not None:
-            valid_until = min(valid_until, expires - timedelta(days=1))
+            valid_until = min(valid_until, expires - _days(1))
         if revoked is not None:
-            valid_until = min(valid_until, revoked - timedelta(days=1))
+            valid_until = min(valid_until, revoked - _days(1))
         if valid_until < signed:
             status = "draft"
+        elif valid_until < self.yesterday and status not in _CLOSED_REFERRAL:
+            # The consent has ended since: the referral was closed while it held.
+            status = rng.choice(("completed", "cancelled", "failed"))
         path = _REFERRAL_PATHS[status]
+        if len(path) > 1 and rng.random() < 0.5 and status in ("cancelled", "failed"):
+            # Some end after acceptance rather than straight after sending.
+            path = ("draft", "requested", "accepted", status)
+        latest = self.latest
         if status == "draft":
-            created_day = max(p.intake, self.today - timedelta(days=rng.randint(1, 20)))
-            times = [self._time_on(min(created_day, self.yesterday))]
+            created_day = min(max(p.intake, self.today - _days(rng.randint(1, 20))),
+                              self.yesterday)
+            times = [self._time_on(created_day)]
         else:
-            # Leave room for the later steps before yesterday when there is some.
             room = (valid_until - signed).days
-            sent_day = signed + timedelta(days=rng.randint(0, room))
-            created_day = max(p.intake, sent_day - timedelta(days=rng.randint(0, 3)))
-            times = [self._time_on(created_day), self._time_on(sent_day)]
-            times[1] = max(times[1], times[0] + timedelta(minutes=5))
+            sent_day = signed + _days(rng.randint(0, room))
+            created_day = max(p.intake, sent_day - _days(rng.randint(0, 3)))
+            times = [self._time_on(created_day)]
+            times.append(max(self._time_on(sent_day), times[0] + _MINUTES[5]))
             for _ in path[2:]:
-                step_day = min(times[-1].date() + timedelta(days=rng.randint(3, 21)),
-                               self.yesterday)
-                times.append(max(self._time_on(step_day), times[-1] + timedelta(minutes=5)))
-            # Stepping past midnight would put an event in the future.
-            latest = self.end - timedelta(minutes=1)
+                step_day = min(times[-1].date() + _days(rng.randint(3, 21)), self.yesterday)
+                times.append(max(self._time_on(step_day), times[-1] + _MINUTES[5]))
+            # Stepping past midnight must not put an event in the future.
             times = [min(t, latest) for t in times]
         reasons = _REFERRAL_REASONS["su" if p.focus == "substance_use" else
                                     "mh" if p.focus == "mental_health" else
                                     rng.choice(("su", "mh"))] + _REFERRAL_REASONS["any"]
         reason = rng.choice(reasons)
-        shared = categories[: rng.randint(1, len(categories))]
-        information = "; ".join(text for _, text in shared)
-        information = information[0].upper() + information[1:] + "."
+        # What the referral shares is always within what the consent allows.
+        extra = [c for c in categories if c not in ("contact_details", "referral_reason")]
+        picked = {"contact_details", "referral_reason",
+                  *rng.sample(extra, rng.randint(0, len(extra)))}
+        shared = [code for code in categories if code in picked]
+        information = _describe_categories(shared)
         referral_id = self._id("referral")
         last_time = times[-1]
-        outcome: str | None = None
-        outcome_note = ""
-        if status == "completed":
-            outcome = "attended_first_appointment" if rng.random() < 0.9 else "other"
-            outcome_note = "" if outcome != "other" else "Started in the group program instead."
-        elif status == "cancelled":
-            outcome = rng.choice(("participant_withdrew", "participant_withdrew", "declined",
-                                  "no_response"))
-        elif status == "rejected":
-            outcome = rng.choice(("not_eligible", "not_eligible", "waitlisted"))
+        outcome, outcome_note = None, ""
+        if status in _CLOSED_REFERRAL:
+            outcome = rng.choice(_REFERRAL_OUTCOMES[status])
+            if outcome == "other":
+                outcome_note = rng.choice(_OTHER_OUTCOME_NOTES[status])
+        urgency = _URGENCY_PICK.pick(rng)
         follow_up = None
         if status in _OPEN_REFERRAL:
-            follow_up = last_time.date() + timedelta(days=rng.randint(7, 21))
+            # Due by urgency when sent; pushed out by each later step.
+            follow_up = times[1].date() + _days(_FOLLOW_UP_DAYS[urgency]) if len(times) == 2 \
+                else last_time.date() + _days(rng.randint(7, 21))
         sent_at = times[1] if len(times) > 1 else None
-        created_by = p.specialist_on(times[0].date())
         self.rows["referral"].append({
             "id": referral_id, "participant_id": p.id, "counselor_id": counselor.id,
-            "reason": reason, "urgency": _URGENCY_PICK.pick(rng),
-            "information_shared": information,
-            "information_categories": ",".join(code for code, _ in shared),
+            "reason": reason, "urgency": urgency, "information_shared": information,
+            "information_categories": ",".join(shared),
             "consent_id": None if status == "draft" else consent_id, "status": status,
-            "created_by_id": created_by, "sent_at": sent_at, "follow_up_on": follow_up,
+            "created_by_id": p.specialist_on(times[0].date()), "sent_at": sent_at,
+            "follow_up_on": follow_up,
             "closed_at": last_time if status in _CLOSED_REFERRAL else None,
             "outcome": outcome, "outcome_note": outcome_note, "version_id": 1,
             "created_at": times[0], "updated_at": last_time,
         })
         for index, (to_status, at) in enumerate(zip(path, times, strict=True)):
-            note = "Referral drafted." if to_status == "draft" else \
-                rng.choice(_REFERRAL_NOTES[to_status])
+            if to_status == "draft":
+                note = "Referral drafted with the participant."
+            elif index == len(path) - 1 and outcome_note:
+                note = outcome_note
+            else:
+                note = rng.choice(_REFERRAL_NOTES[to_status])
             self.rows["referral_event"].append({
                 "id": self._id("referral_event"), "referral_id": referral_id, "occurred_at": at,
                 "by_id": p.specialist_on(at.date()),
@@ -2071,12 +2277,14 @@ class _Seeder:
                 "note": note,
             })
         if sent_at is not None:
+            # As referrals.send_referral records it, with the §2.32 notice.
             self.rows["disclosure"].append({
                 "id": self._id("disclosure"), "participant_id": p.id, "consent_id": consent_id,
                 "referral_id": referral_id, "disclosed_at": sent_at,
                 "disclosed_by_id": p.specialist_on(sent_at.date()),
-                "recipient": counselor.description, "information": information,
-                "purpose": f"Referral for counseling: {reason}", "notice_included": True,
+                "recipient": counselor.description,
+                "information": f"{information}\nCategories: {format_categories(shared)}",
+                "purpose": purpose, "notice_included": True,
             })
 
     # ------------------------------------------------------------------ the whole run
@@ -2100,7 +2308,6 @@ class _Seeder:
             self._flush()
             if self.progress is not None:
                 self.progress(min(self.n, start + CHUNK_PARTICIPANTS), self.n)
-        self._flush()
         self._fix_sequences()
         summary = SeedSummary(
             **{_SUMMARY_FIELDS[name]: count for name, count in self.counts.items()},
@@ -2155,13 +2362,40 @@ def seed_demo(
                 people=existing_people, staff=existing_staff)})
     seeder = _Seeder(session, participants=participants, seed=seed, password_hash=password_hash,
                      today=today or date.today(), progress=progress, cancelled=cancelled)
-    bind = session.get_bind()
-    if bind.dialect.name != "sqlite":
+    if not seeder.sqlite:
         return seeder.run()
-    previous = session.execute(text("PRAGMA cache_size")).scalar()
+    return _seed_sqlite(session, seeder)
+
+
+def _seed_sqlite(session: Session, seeder: _Seeder) -> SeedSummary:
+    """Run *seeder* with SQLite bulk-load settings, restored afterwards."""
+    previous_cache = session.execute(text("PRAGMA cache_size")).scalar()
     session.execute(text(f"PRAGMA cache_size = -{_SQLITE_SEED_CACHE_KIB}"))
-    try:
-        return seeder.run()
-    finally:
+    # Indexing 200,000 notes one trigger call at a time costs far more than
+    # building the full-text index once from the finished table. DDL is
+    # transactional in SQLite, and the trigger is recreated from its own stored
+    # SQL, so the schema ends exactly as the migrations left it.
+    trigger_sql = session.execute(
+        text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :name"),
+        {"name": _FTS_INSERT_TRIGGER}).scalar()
+
+    def restore() -> None:
+        if trigger_sql:
+            session.execute(text(trigger_sql))
+            session.execute(text(f"INSERT INTO {_FTS_TABLE}({_FTS_TABLE}) VALUES ('rebuild')"))
         # The connection goes back to the pool; later users get the normal cache.
-        session.execute(text(f"PRAGMA cache_size = {int(previous or -2000)}"))
+        session.execute(text(f"PRAGMA cache_size = {int(previous_cache or -2000)}"))
+
+    if trigger_sql:
+        session.execute(text(f"DROP TRIGGER {_FTS_INSERT_TRIGGER}"))
+    try:
+        summary = seeder.run()
+    except BaseException:
+        # The caller rolls back, which restores the trigger anyway; restoring
+        # here as well keeps the index whole for a caller that commits regardless.
+        # A failed transaction refuses further statements: then the rollback must do.
+        with contextlib.suppress(DBAPIError, InvalidRequestError):
+            restore()
+        raise
+    restore()
+    return summary

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -24,8 +25,10 @@ from models.codes import DOMAIN_SETS, GOAL_STATUSES, PLAN_STATUSES, STEP_RESPONS
 class RecoveryPlan(Versioned, Timestamped, EnteredInError, Base):
     """One version of a participant's plan: draft → active → superseded.
 
-    Revising an active plan copies it into a new draft version; the old row is
-    never changed again (service check), so what was agreed stays on record.
+    Revising an active plan copies it into a new draft version; once superseded
+    the old row is never changed again (service check, and database triggers from
+    migration 0004 on the plan and its goals, steps, supports and ratings), so
+    what was agreed stays on record.
     """
 
     __tablename__ = "recovery_plan"
@@ -35,6 +38,22 @@ class RecoveryPlan(Versioned, Timestamped, EnteredInError, Base):
         one_of("domain_set", DOMAIN_SETS, "domain_set"),
         Index("ix_recovery_plan_participant_status", "participant_id", "status"),
         Index("ix_recovery_plan_review_date", "review_date"),
+        # At most one active version and one open draft per participant, so two
+        # workstations activating or revising at once cannot fork the plan.
+        Index(
+            "uq_recovery_plan_one_active",
+            "participant_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+        Index(
+            "uq_recovery_plan_one_draft",
+            "participant_id",
+            unique=True,
+            sqlite_where=text("status = 'draft' AND entered_in_error_at IS NULL"),
+            postgresql_where=text("status = 'draft' AND entered_in_error_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -150,8 +150,9 @@ def milestones_in_window(start: date | None, from_date: date, to_date: date) -> 
     return found
 
 
-def recent_milestones(session: Session, actor: Actor, today: date | None = None,
-                      days: int = 7) -> list[MilestoneReached]:
+def recent_milestones(
+    session: Session, actor: Actor, today: date | None = None, days: int = 7
+) -> list[MilestoneReached]:
     """Milestones reached in the last *days* days (today included) by the active
     participants the actor may see, newest first: Today's celebration list.
 
@@ -159,21 +160,34 @@ def recent_milestones(session: Session, actor: Actor, today: date | None = None,
     are calendar arithmetic no SQL dialect does the same way.
     """
     if not 1 <= days <= MAX_WINDOW_DAYS:
-        raise ValidationError({"days": tr("the window must be 1 to {max} days").format(
-            max=MAX_WINDOW_DAYS)})
+        raise ValidationError(
+            {"days": tr("the window must be 1 to {max} days").format(max=MAX_WINDOW_DAYS)}
+        )
     today = today or date.today()
     window_start = today - timedelta(days=days - 1)
     rows = session.execute(
-        select(Participant.id, Participant.record_number, Participant.preferred_name,
-               Participant.legal_name, Participant.recovery_start_date)
-        .where(Participant.status == "active", Participant.recovery_start_date.is_not(None),
-               Participant.recovery_start_date <= today, visible_participants(actor))
+        select(
+            Participant.id,
+            Participant.record_number,
+            Participant.preferred_name,
+            Participant.legal_name,
+            Participant.recovery_start_date,
+        ).where(
+            Participant.status == "active",
+            Participant.recovery_start_date.is_not(None),
+            Participant.recovery_start_date <= today,
+            visible_participants(actor),
+        )
     ).all()
     found: list[MilestoneReached] = []
     for pid, number, preferred, legal, start in rows:
         for milestone in milestones_in_window(start, window_start, today):
-            found.append(MilestoneReached(pid, number, preferred or legal, start, milestone,
-                                          (today - start).days))
-    found.sort(key=lambda m: (-m.milestone.date.toordinal(), m.display_name.casefold(),
-                              m.participant_id))
+            found.append(
+                MilestoneReached(
+                    pid, number, preferred or legal, start, milestone, (today - start).days
+                )
+            )
+    found.sort(
+        key=lambda m: (-m.milestone.date.toordinal(), m.display_name.casefold(), m.participant_id)
+    )
     return found

@@ -93,6 +93,8 @@ def parse_participant_fields(
             errors["date_of_birth"] = tr("date of birth is more than 120 years ago; check the year")
     if intake is not None and intake > today:
         errors["intake_date"] = tr("intake date is in the future; use today or an earlier date")
+    elif intake is not None and dob is not None and intake < dob:
+        errors["intake_date"] = tr("intake date is before the date of birth; check the year")
     if start is not None:
         if start > today:
             errors["recovery_start_date"] = tr("recovery start date is in the future")
@@ -403,6 +405,10 @@ def reset_recovery_start(
     p = require_participant(session, actor, participant_id, action="update")
     if new_date > date.today():
         raise ValidationError({"recovery_start_date": tr("recovery start date is in the future")})
+    if new_date < p.date_of_birth:
+        raise ValidationError(
+            {"recovery_start_date": tr("recovery start date is before the date of birth")}
+        )
     _change_recovery_start(session, actor, p, new_date, note)
     session.flush()
     log(

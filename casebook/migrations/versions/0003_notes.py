@@ -1,4 +1,4 @@
-"""notes: lock the goals and the group part of signed notes
+"""notes: lock the goals and group part of signed notes; prefix index for search
 
 Revision ID: 0003
 Revises: 0002
@@ -8,8 +8,14 @@ Migration 0002 makes a signed note's own columns immutable. A signed note's
 content also lives in two other tables: the goals it addressed (note_goal) and,
 for a group note, the shared topic and text (group_session). Both are part of
 the signed content hash; these triggers make the database refuse changing them
-too, so the lock does not depend on the program alone. No table or column
-changes: the ORM models are unchanged.
+too, so the lock does not depend on the program alone.
+
+SQLite: the full-text table gets prefix indexes for 1-3 characters. Search
+treats every word as a prefix ("hous" finds "housing"); without these, a short
+prefix merges thousands of word lists per query (over 100 ms with 200,000
+notes; a few ms with them). The index roughly triples in size.
+
+No table or column of the ORM models changes.
 """
 
 from __future__ import annotations
@@ -41,7 +47,20 @@ def _group_signed(group_id: str) -> str:
             "AND status = 'signed')")
 
 
+_FTS_COLUMNS = ("body, content='session_note', content_rowid='id', "
+                "tokenize='unicode61 remove_diacritics 2'")
+
+
+def _recreate_fts(extra: str) -> None:
+    # The sync triggers of 0002 name note_fts only in their bodies, so they keep
+    # working once the table is back; 'rebuild' re-reads session_note.
+    op.execute("DROP TABLE note_fts")
+    op.execute(f"CREATE VIRTUAL TABLE note_fts USING fts5({_FTS_COLUMNS}{extra})")
+    op.execute("INSERT INTO note_fts(note_fts) VALUES ('rebuild')")
+
+
 def _sqlite_upgrade() -> None:
+    _recreate_fts(", prefix='1 2 3'")
     abort = f"BEGIN SELECT RAISE(ABORT, '{_LOCKED}'); END"
     op.execute("CREATE TRIGGER note_goal_signed_no_insert BEFORE INSERT ON note_goal "
                f"WHEN {_signed('NEW.note_id')} {abort}")
@@ -105,3 +124,4 @@ def downgrade() -> None:
         return
     for name in _SQLITE_TRIGGERS:
         op.execute(f"DROP TRIGGER {name}")
+    _recreate_fts("")
