@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,19 @@ from casebook.errors import DatabaseError
 from casebook.i18n import tr
 
 DEFAULT_KEEP = 14
-_BACKUP_NAME = re.compile(r"^(?P<stem>.+)-(?P<reason>[a-z-]+)-(?P<stamp>\d{8}T\d{6}\d*)\.db$")
+# What follows "<database stem>-" in an automatic backup's name. The stem is matched
+# as a literal prefix: both stems ("casebook-demo") and reasons ("before-upgrade")
+# may contain hyphens, so one pattern for the whole name would be ambiguous.
+_BACKUP_TAIL = re.compile(r"^(?P<reason>[a-z]+(?:-[a-z]+)*)-(?P<stamp>\d{8}T\d{6}\d*)\.db$")
+
+
+def _backup_stamp(name: str, stem: str) -> str | None:
+    """The timestamp of *name* when it is an automatic backup of the database *stem*."""
+    prefix = f"{stem}-"
+    if not name.startswith(prefix):
+        return None
+    match = _BACKUP_TAIL.match(name[len(prefix) :])
+    return match["stamp"] if match else None
 
 
 @dataclass(frozen=True)
@@ -93,7 +105,7 @@ def backup_to(
             raw.driver_connection.backup(dest, pages=256, progress=step)
         finally:
             dest.close()
-        info = verify_backup(tmp, key)
+        info = verify_backup(tmp, key, shown_as=target)
         os.replace(tmp, target)
     except OSError as exc:
         with contextlib.suppress(OSError):
@@ -117,7 +129,7 @@ def _key_of(db: Database) -> str:
     return str(key)
 
 
-def verify_backup(path: Path, key_hex: str) -> BackupInfo:
+def verify_backup(path: Path, key_hex: str, *, shown_as: Path | None = None) -> BackupInfo:
     """Open a backup read-only and run every check; raises DatabaseError on any problem."""
     from casebook.database import Database
     from casebook.db import DatabaseLocation, check_file_header, make_engine
@@ -129,7 +141,7 @@ def verify_backup(path: Path, key_hex: str) -> BackupInfo:
     probe = Database(location, engine)
     try:
         try:
-            results = check_database(probe)
+            results = check_database(probe, require_head=False)
         except Exception as exc:
             from casebook.db import describe_operational_error
 
@@ -138,7 +150,7 @@ def verify_backup(path: Path, key_hex: str) -> BackupInfo:
         if bad:
             raise DatabaseError(
                 tr("The backup {path} failed its check: {what}").format(
-                    path=path, what="; ".join(f"{r.name}: {r.detail}" for r in bad)
+                    path=shown_as or path, what="; ".join(f"{r.name}: {r.detail}" for r in bad)
                 )
             )
         from casebook.security.audit import verify_chain
@@ -170,16 +182,28 @@ def automatic_backup(db: Database, *, reason: str, keep: int = DEFAULT_KEEP) -> 
     return target
 
 
+def daily_backup_due(db_path: Path, today: date | None = None) -> bool:
+    """True when no automatic backup of *db_path* has been taken today."""
+    day = (today or date.today()).strftime("%Y%m%d")
+    return not any(
+        (stamp := _backup_stamp(p.name, db_path.stem)) and stamp.startswith(day)
+        for p in list_backups(db_path)
+    )
+
+
+def daily_backup(db: Database, *, keep: int = DEFAULT_KEEP) -> Path | None:
+    """The start-of-day backup; None when one was already taken today (or on a server)."""
+    if db.location.path is None or not daily_backup_due(db.location.path):
+        return None
+    return automatic_backup(db, reason="daily", keep=keep)
+
+
 def list_backups(db_path: Path) -> list[Path]:
     folder = backup_dir(db_path)
     if not folder.is_dir():
         return []
-    found = [
-        p
-        for p in folder.iterdir()
-        if (m := _BACKUP_NAME.match(p.name)) and m["stem"] == db_path.stem
-    ]
-    return sorted(found, key=lambda p: _BACKUP_NAME.match(p.name)["stamp"])  # type: ignore[index]
+    found = {p: stamp for p in folder.iterdir() if (stamp := _backup_stamp(p.name, db_path.stem))}
+    return sorted(found, key=lambda p: found[p])
 
 
 def rotate(folder: Path, stem: str, keep: int) -> None:
@@ -232,8 +256,14 @@ def restore_from(
         if current is not None:
             try:
                 safety = automatic_backup(current, reason="before-restore")
-                with current.engine.connect() as conn:
-                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                # Outside any transaction (a checkpoint cannot run inside one), so the
+                # file kept aside is complete without its -wal.
+                raw = current.engine.raw_connection()
+                try:
+                    driver: Any = raw.driver_connection
+                    driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+                finally:
+                    raw.close()
             finally:
                 current.close()
     stamp = datetime.now().strftime("%Y%m%dT%H%M%S")

@@ -269,6 +269,11 @@ def describe_operational_error(exc: BaseException, location: DatabaseLocation) -
         return tr(
             "The disk holding {where} is full; nothing was saved. Free some space and try again"
         ).format(where=where)
+    if "disk i/o error" in text:
+        return tr(
+            "The disk refused a write to {where} (it may be full or failing); nothing was "
+            "saved and earlier work is safe. Free some space or check the disk"
+        ).format(where=where)
     if "locked" in text or "busy" in text:
         return tr("{where} is busy in another program; try again in a moment").format(where=where)
     if "connection" in text or "could not" in text or "password authentication" in text:

@@ -30,8 +30,12 @@ def _guarded(name: str, results: list[CheckResult], check: Callable[[], CheckRes
         results.append(CheckResult(name, False, reason))
 
 
-def check_database(db: Database) -> list[CheckResult]:
-    """Run every check and report each; never stops at the first problem."""
+def check_database(db: Database, *, require_head: bool = True) -> list[CheckResult]:
+    """Run every check and report each; never stops at the first problem.
+
+    *require_head* is False for backups: a backup taken just before an upgrade
+    holds the older schema on purpose, and any schema this program knows is fine.
+    """
     results: list[CheckResult] = []
     head = schema.head_revision()
 
@@ -39,6 +43,10 @@ def check_database(db: Database) -> list[CheckResult]:
         rev = schema.current_revision(db.engine)
         if rev == head:
             return CheckResult(tr("schema version"), True, tr("{rev} (current)").format(rev=rev))
+        if not require_head and rev in schema.known_revisions():
+            return CheckResult(
+                tr("schema version"), True, tr("{rev} (upgraded when restored)").format(rev=rev)
+            )
         return CheckResult(
             tr("schema version"),
             False,

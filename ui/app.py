@@ -8,14 +8,16 @@ is slow; every problem ends in a dialog that says what to do, never a traceback.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, Qt
+from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, Qt, QTimer
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -25,8 +27,8 @@ from PySide6.QtWidgets import (
     QSpacerItem,
 )
 
-from casebook.backup import list_backups
-from casebook.database import Database, create_database, open_database
+from casebook.backup import daily_backup, list_backups, restore_from
+from casebook.database import Database, create_database, open_database, resolve_key
 from casebook.db import DatabaseLocation, default_database_path, resolve_location
 from casebook.errors import CasebookError, DatabaseError, KeyringError
 from casebook.security import keystore
@@ -37,6 +39,7 @@ from ui.icons import icon
 from ui.login import DEMO_LOGINS, DEMO_PASSWORD, FirstRunDialog, LoginDialog
 from ui.main_window import MainWindow
 from ui.messages import describe
+from ui.pages import install_all
 from ui.settings import APPLICATION, ORGANISATION, Settings, install_settings, settings
 from ui.tasks import Progress, TaskRunner, run_with_progress, task_runner
 from ui.theme import apply_theme
@@ -44,6 +47,9 @@ from ui.theme import apply_theme
 T = TypeVar("T")
 
 log = logging.getLogger(__name__)
+
+#: Set to "1" to quit right after the login window is shown (start-up benchmark).
+EXIT_AFTER_LOGIN_SHOWN = "CASEBOOK_EXIT_AFTER_LOGIN_SHOWN"
 
 #: How many made-up participants ``--demo`` creates, and from which seed (reproducible).
 DEMO_PARTICIPANTS = 300
@@ -125,22 +131,84 @@ def _show_problem(title: str, text: str, details: str = "") -> None:
     _message(QMessageBox.Icon.Critical, title, text, details).exec()
 
 
-def _restore_hint(location: DatabaseLocation) -> str:
-    """Which backup to restore and how, when the file has backups beside it."""
-    if location.path is None:
-        return ""
-    try:
-        backups = list_backups(location.path)
-    except OSError:
-        return ""
-    if not backups:
-        return ""
+def ask_restore(title: str, problem: str, newest: Path) -> bool:
+    """Ask whether to restore *newest*; True to go ahead."""
+    box = _message(
+        QMessageBox.Icon.Critical,
+        title,
+        problem,
+        _tr(
+            "The newest backup is {name} (in {folder}). Casebook can check it and restore "
+            "it now; the damaged file is kept aside, not deleted."
+        ).format(name=newest.name, folder=newest.parent),
+        QMessageBox.StandardButton.NoButton,
+    )
+    restore = box.addButton(_tr("&Restore newest backup"), QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(_tr("&Quit"), QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(restore)
+    box.exec()
+    return box.clickedButton() is restore
+
+
+def offer_restore(
+    runner: TaskRunner,
+    location: DatabaseLocation,
+    key_file: Path | None,
+    title: str,
+    problem: str,
+) -> Database | None:
+    """Say why the file cannot be opened and, when it has backups, offer the newest.
+
+    The damaged file is never overwritten: the restore keeps it aside under a
+    ``.replaced-…`` name. Returns the restored database, or None.
+    """
+    backups = list_backups(location.path) if location.path is not None else []
+    if not backups or location.path is None:
+        _show_problem(title, problem)
+        return None
     newest = backups[-1]
-    return _tr(
-        "The newest backup is {name} (in {folder}). To restore it, quit Casebook and run:\n"
-        'casebook --db "{db}" db restore "{backup}"\n'
-        "The damaged file is kept aside, not deleted."
-    ).format(name=newest.name, folder=newest.parent, db=location.path, backup=newest)
+    if not ask_restore(title, problem, newest):
+        return None
+    path = location.path
+
+    def work(_progress: Progress) -> Database:
+        key = resolve_key(location, key_file=key_file)
+        restore_from(path, newest, key, actor_name="casebook")
+        return open_database(location, key_hex=key)
+
+    try:
+        return wait_for(runner, _tr("Restoring the newest backup…"), work)
+    except _Cancelled:
+        return None
+    except Exception as exc:
+        _show_problem(_tr("The backup could not be restored"), describe(exc))
+        return None
+
+
+def start_daily_backup(window: MainWindow, ctx: AppContext, prefs: Settings) -> None:
+    """Take today's automatic backup in the background (once a day, rotated)."""
+    db = ctx.db
+    if db.location.path is None:
+        return
+
+    def done(path: Path | None) -> None:
+        if path is not None:
+            window.statusBar().showMessage(
+                _tr("Today's backup was taken: {name}").format(name=path.name), 10_000
+            )
+
+    def failed(exc: BaseException) -> None:
+        window.statusBar().showMessage(
+            _tr("Today's automatic backup failed: {reason}").format(reason=describe(exc))
+        )
+
+    ctx.runner.run(
+        lambda _p: daily_backup(db, keep=prefs.backups_kept),
+        done,
+        failed,
+        None,
+        _tr("Daily backup"),
+    )
 
 
 def _offer_first_database(runner: TaskRunner, location: DatabaseLocation) -> bool:
@@ -199,7 +267,7 @@ def open_or_create(runner: TaskRunner, db: str | None, key_file: Path | None) ->
     except KeyringError as exc:
         _show_problem(_tr("The database key is not available"), exc.message)
     except DatabaseError as exc:
-        _show_problem(title, exc.message, _restore_hint(location))
+        return offer_restore(runner, location, key_file, title, exc.message)
     except Exception as exc:
         _show_problem(title, describe(exc))
     return None
@@ -241,6 +309,18 @@ def seed_demo_data(ctx: AppContext, participants: int = DEMO_PARTICIPANTS) -> No
     wait_for(ctx.runner, _tr("Creating the demo database"), work, cancellable=True, write=True)
 
 
+def _exit_when_shown(dialog: QDialog) -> None:
+    """Start-up benchmark hook (``tests/perf/bench.py``): print when the login window
+    is up, as seconds since the epoch, and quit as if the person had closed it."""
+
+    def shown() -> None:
+        print(f"login window shown at {time.time():.6f}", flush=True)
+        dialog.reject()
+
+    # Runs from the dialog's own event loop, i.e. once it has been shown.
+    QTimer.singleShot(0, shown)
+
+
 def sign_in(ctx: AppContext, prefs: Settings) -> Actor | None:
     """First run (no accounts yet) or the login dialog; None if the person gave up."""
     count = wait_for(
@@ -248,6 +328,8 @@ def sign_in(ctx: AppContext, prefs: Settings) -> Actor | None:
     )
     dialog: FirstRunDialog | LoginDialog
     dialog = FirstRunDialog(ctx, prefs=prefs) if count == 0 else LoginDialog(ctx, prefs=prefs)
+    if os.environ.get(EXIT_AFTER_LOGIN_SHOWN) == "1":
+        _exit_when_shown(dialog)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     return dialog.actor
@@ -311,9 +393,12 @@ def run_window(db: str | None, key_file: Path | None, demo: bool) -> int:
         if actor is None:
             return EXIT_OK
         ctx.set_actor(actor)
+        install_all()
         window = MainWindow(ctx, prefs)
         window.session_ended.connect(app.quit)
         window.show()
+        if demo_folder is None:
+            start_daily_backup(window, ctx, prefs)
         return app.exec()
     finally:
         runner.shutdown()

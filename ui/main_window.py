@@ -48,6 +48,7 @@ from casebook.security.permissions import Actor
 from casebook.services import session_events
 from casebook.services.emergency import EmergencyGrant
 from ui.audit_page import AuditPage, can_read_audit
+from ui.backup_actions import BackupActions
 from ui.context import AppContext
 from ui.icons import icon
 from ui.lock import MINUTE_MS, IdleWatcher, LockScreen, WindowCovers
@@ -89,6 +90,9 @@ class PageSpec:
 #: The pages of the window, in navigation order. Planned: Today (Ctrl+1),
 #: Caseload (Ctrl+2), Team (Ctrl+3), Search (Ctrl+4), Directory (Ctrl+5).
 PAGES: list[PageSpec] = []
+
+#: The page whose widget has ``open_participant(id)`` (the workspace host).
+PARTICIPANT_PAGE = "participant"
 
 
 def register_page(spec: PageSpec, *, before: str | None = None) -> None:
@@ -229,6 +233,7 @@ class MainWindow(QMainWindow):
         self._make_status_bar()
         ctx.actor_changed.connect(self._actor_changed)
         ctx.runner.failed.connect(self._task_failed)
+        self.open_participant.connect(self._open_participant)
         self._following = True
         self._restore_layout()
         if ctx.signed_in:
@@ -273,6 +278,10 @@ class MainWindow(QMainWindow):
         self.file_menu.addAction(self.act_lock)
         self.file_menu.addAction(self.act_switch)
         self.file_menu.addAction(self.act_sign_out)
+        self.file_menu.addSeparator()
+        self.backups = BackupActions(self)
+        for action in self.backups.actions():
+            self.file_menu.addAction(action)
         self.file_menu.addSeparator()
         self.file_menu.addAction(self.act_quit)
         self.go_menu = bar.addMenu(self.tr("&Go"))
@@ -422,6 +431,13 @@ class MainWindow(QMainWindow):
             if self.nav.count():
                 self.nav.setCurrentRow(0)
 
+    def _open_participant(self, participant_id: int) -> None:
+        # The page holding workspaces (``ui.pages.PARTICIPANT_PAGE``) opens it.
+        host = self.show_page(PARTICIPANT_PAGE)
+        opener = getattr(host, "open_participant", None)
+        if callable(opener):
+            opener(participant_id)
+
     def _nav_row_changed(self, row: int) -> None:
         specs = self.page_specs()
         if 0 <= row < len(specs):
@@ -514,6 +530,7 @@ class MainWindow(QMainWindow):
         self.act_emergency.setEnabled(
             actor is not None and actor.sees_clinical and not self._locked
         )
+        self.backups.update_visibility()
         if actor is None:
             self.user_label.setText("")
             self.role_label.setText("")
@@ -544,6 +561,11 @@ class MainWindow(QMainWindow):
             action.setEnabled(not locked)
         if not locked and self.ctx.signed_in:
             self.act_emergency.setEnabled(self.ctx.actor.sees_clinical)
+        if locked:
+            for action in self.backups.actions():
+                action.setEnabled(False)
+        else:
+            self.backups.update_visibility()
         self.go_menu.setEnabled(not locked)
         self.account_menu.setEnabled(not locked)
 
@@ -721,11 +743,14 @@ class MainWindow(QMainWindow):
             self.tr("Signed in as {name}.").format(name=new.display_name), 8000
         )
 
-    def sign_out(self) -> None:
-        """Sign out and show the sign-in; cancelling it ends the program."""
+    def sign_out(self, *, ask: bool = True) -> None:
+        """Sign out and show the sign-in; cancelling it ends the program.
+
+        *ask* is False when the caller already asked about unsaved work (a restore).
+        """
         if self._locked or not self.ctx.signed_in:
             return
-        if not self.may_leave(self.tr("sign out")):
+        if ask and not self.may_leave(self.tr("sign out")):
             return
         self.ctx.submit(
             session_events.sign_out,

@@ -32,6 +32,13 @@ def describe(exc: BaseException) -> str:
         text = str(getattr(exc, "orig", exc)).lower()
         if "full" in text:
             return _tr("The disk is full, so nothing was saved. Free some space and try again.")
+        if "i/o error" in text:
+            # A write refused by the disk (full, a file-size limit, failing hardware):
+            # the transaction was rolled back, so what was saved before is intact.
+            return _tr(
+                "The disk refused the write (it may be full or failing), so nothing was "
+                "saved. Earlier work is safe. Free some space or tell your administrator."
+            )
         if "locked" in text or "busy" in text:
             return _tr("The database is busy in another window; try again in a moment.")
     log.error("unexpected error", exc_info=exc)

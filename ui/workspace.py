@@ -94,6 +94,51 @@ def _alive(obj: Any) -> bool:
 
 
 @dataclass(frozen=True)
+class TabSpec:
+    """A feature tab every participant workspace gets (Recovery plan, Session notes...).
+
+    ``factory(ctx, workspace)`` builds the tab's widget when the workspace is
+    created. The widget loads its own data (``ctx.submit``) when first shown and
+    reloads on ``ctx.changed``; ``workspace.loaded`` carries the refreshed
+    ``ParticipantDetail``. ``title`` is marked with
+    ``QT_TRANSLATE_NOOP("workspace tabs", ...)``. Tabs appear in registration order
+    (or by ``order``, lower first) between Overview and History.
+    """
+
+    key: str
+    title: str
+    icon_name: str
+    factory: Callable[[AppContext, ParticipantWorkspace], QWidget]
+    order: int = 100
+    visible: Callable[[Actor], bool] = lambda _actor: True
+
+    def display_title(self) -> str:
+        return QCoreApplication.translate("workspace tabs", self.title)
+
+
+#: Feature tabs, registered by the modules that build them (see ``ui.pages``).
+WORKSPACE_TABS: list[TabSpec] = []
+
+#: Header flag sources: ``source(session, actor, participant_id) -> [(label, kind)]``,
+#: called in the worker thread while the workspace loads. ``kind`` is a badge name from
+#: ``ui.theme.FLAG_NAMES``. A source must not audit (the profile read already did).
+FlagSource = Callable[[Any, Actor, int], Sequence[tuple[str, str]]]
+FLAG_SOURCES: list[FlagSource] = []
+
+
+def register_tab(spec: TabSpec) -> None:
+    """Add *spec* (replacing one with the same key), keeping ``order``."""
+    WORKSPACE_TABS[:] = [tab for tab in WORKSPACE_TABS if tab.key != spec.key]
+    WORKSPACE_TABS.append(spec)
+    WORKSPACE_TABS.sort(key=lambda tab: tab.order)
+
+
+def register_flag_source(source: FlagSource) -> None:
+    if source not in FLAG_SOURCES:
+        FLAG_SOURCES.append(source)
+
+
+@dataclass(frozen=True)
 class WorkspaceData:
     """Everything the workspace shows, fetched in one unit of work."""
 
@@ -104,6 +149,8 @@ class WorkspaceData:
     #: None when the actor may not read the audit log (specialists).
     audit: tuple[AuditEntry, ...] | None
     today: date
+    #: Flags from the feature services (consent, safety, plan...), as (label, kind).
+    flags: tuple[tuple[str, str], ...] = ()
 
 
 def load_workspace(
@@ -119,6 +166,9 @@ def load_workspace(
         audit = audit_log.query_audit(
             session, actor, participant_id=participant_id, limit=AUDIT_LIMIT
         )
+    flags: list[tuple[str, str]] = []
+    for source in FLAG_SOURCES:
+        flags.extend(source(session, actor, participant_id))
     return WorkspaceData(
         detail=detail,
         contact=contact,
@@ -126,6 +176,7 @@ def load_workspace(
         recovery_starts=tuple(starts),
         audit=None if audit is None else tuple(audit),
         today=date.today(),
+        flags=tuple(flags),
     )
 
 
@@ -434,6 +485,15 @@ class ParticipantWorkspace(QWidget):
         self.history = self._build_history()
         self.tabs.addTab(self.overview, icon("user"), self.tr("Overview"))
         self.tabs.addTab(self.history, icon("history"), self.tr("History"))
+        self.feature_tabs: dict[str, QWidget] = {}
+        actor = ctx.actor if ctx.signed_in else None
+        for spec in WORKSPACE_TABS:
+            if actor is not None and not spec.visible(actor):
+                continue
+            widget = spec.factory(ctx, self)
+            widget.setObjectName(widget.objectName() or f"{spec.key}Tab")
+            self.feature_tabs[spec.key] = widget
+            self.add_tab(widget, spec.display_title(), icon(spec.icon_name))
 
         layout = QVBoxLayout(self)
         layout.addLayout(header)
@@ -498,6 +558,14 @@ class ParticipantWorkspace(QWidget):
         ``ui.theme.FLAG_NAMES`` ("due", "overdue", "long_overdue", "safety")."""
         self._external_flags = list(flags)
         self._show_flags()
+
+    def show_tab(self, key: str) -> QWidget | None:
+        """Bring a tab to the front by key ("overview", "history" or a feature tab's key)."""
+        widget = {"overview": self.overview, "history": self.history}.get(key)
+        widget = widget or self.feature_tabs.get(key)
+        if widget is not None:
+            self.tabs.setCurrentWidget(widget)
+        return widget
 
     def flag_texts(self) -> list[str]:
         return [chip.text() for chip in self._chips]
@@ -630,7 +698,8 @@ class ParticipantWorkspace(QWidget):
             self.flags_row.removeWidget(chip)
             chip.deleteLater()
         self._chips = []
-        flags = list(self._external_flags)
+        flags = list(self._data.flags) if self._data is not None else []
+        flags += [flag for flag in self._external_flags if flag not in flags]
         own = self.contact_flag()
         if own is not None:
             flags.insert(0, own)
