@@ -137,9 +137,12 @@ def test_a_damaged_file_at_start_offers_the_newest_backup(
         side.unlink(missing_ok=True)
     path.write_bytes(b"\x00" * 4096)  # the file is wiped
     asked: list[Path] = []
-    monkeypatch.setattr(
-        app_module, "ask_restore", lambda _t, _p, newest: asked.append(newest) or True
-    )
+
+    def ask(_title: str, _problem: str, newest: Path) -> bool:
+        asked.append(newest)
+        return True
+
+    monkeypatch.setattr(app_module, "ask_restore", ask)
     monkeypatch.setenv("CASEBOOK_DB_KEY", db.key_hex)
     runner = TaskRunner()
     try:
