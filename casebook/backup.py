@@ -213,6 +213,29 @@ def rotate(folder: Path, stem: str, keep: int) -> None:
             old.unlink()
 
 
+def _safety_backup(current: Database) -> Path | None:
+    """A backup of the database a restore is about to replace, when it can be taken.
+
+    A damaged file (the usual reason to restore) cannot be backed up: its pages fail
+    their checks. That must not block the restore: the file itself is moved aside,
+    never deleted, so nothing is lost without this copy.
+    """
+    try:
+        safety = automatic_backup(current, reason="before-restore")
+    except Exception:
+        return None
+    # Outside any transaction (a checkpoint cannot run inside one), so the file kept
+    # aside is complete without its -wal.
+    with contextlib.suppress(Exception):
+        raw = current.engine.raw_connection()
+        try:
+            driver: Any = raw.driver_connection
+            driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        finally:
+            raw.close()
+    return safety
+
+
 @dataclass(frozen=True)
 class RestoreInfo:
     restored_from: Path
@@ -255,15 +278,7 @@ def restore_from(
             current = None  # damaged or foreign: nothing to back up, still kept aside below
         if current is not None:
             try:
-                safety = automatic_backup(current, reason="before-restore")
-                # Outside any transaction (a checkpoint cannot run inside one), so the
-                # file kept aside is complete without its -wal.
-                raw = current.engine.raw_connection()
-                try:
-                    driver: Any = raw.driver_connection
-                    driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-                finally:
-                    raw.close()
+                safety = _safety_backup(current)
             finally:
                 current.close()
     stamp = datetime.now().strftime("%Y%m%dT%H%M%S")

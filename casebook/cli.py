@@ -478,8 +478,13 @@ def _read_input_file(path: str) -> bytes:
 def _print_validation(exc: CasebookError) -> None:
     from casebook.errors import ValidationError
 
-    if isinstance(exc, ValidationError) and len(exc.field_errors) > 1:
-        for where, message in exc.field_errors.items():
+    if not isinstance(exc, ValidationError):
+        return
+    errors = exc.field_errors
+    # One problem whose text is already the summary line needs no second line; a
+    # summary ("1 problem in the file") must still be followed by the row it means.
+    if len(errors) > 1 or (errors and next(iter(errors.values())) not in exc.message):
+        for where, message in errors.items():
             print(f"{where.strip()}: {message}", file=sys.stderr)
 
 
@@ -522,6 +527,109 @@ def cmd_export_participants(args: argparse.Namespace) -> int:
     print(
         tr("Exported {n} participants to {path}").format(
             n=max(0, text.count("\r\n") - 1), path=target
+        )
+    )
+    return EXIT_OK
+
+
+def cmd_import_counselors(args: argparse.Namespace) -> int:
+    from casebook.errors import ValidationError
+    from casebook.services import counselors
+
+    data = _read_input_file(args.file)
+    db = _open(args)
+    try:
+        actor = _act_as(db, args)
+        try:
+            with db.session() as session:
+                result = counselors.import_counselors(session, actor, data, dry_run=args.dry_run)
+        except ValidationError as exc:
+            _print_validation(exc)
+            raise
+    finally:
+        db.close()
+    print(result.describe())
+    return EXIT_OK
+
+
+def cmd_export_counselors(args: argparse.Namespace) -> int:
+    from casebook.services import counselors
+
+    target = Path(args.file)
+    db = _open(args)
+    try:
+        actor = _act_as(db, args)
+        with db.session() as session:
+            text = counselors.export_counselors_csv(session, actor)
+            write_atomically(target, text.encode("utf-8"))
+    finally:
+        db.close()
+    print(
+        tr("Exported {n} directory entries to {path}").format(
+            n=max(0, text.count("\r\n") - 1), path=target
+        )
+    )
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------- reports
+
+
+def _report_target(value: str) -> Path:
+    """The PDF to write: refused up front when it cannot be a file, so the report is
+    not built (and its print not audited) for nothing."""
+    target = Path(value).expanduser()
+    if target.is_dir():
+        raise CommandError(
+            tr("{path} is a folder; give a file name such as report.pdf").format(path=target)
+        )
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise CommandError(
+            tr("the folder {dir} does not exist; create it or choose another").format(dir=folder)
+        )
+    return target
+
+
+def cmd_report_caseload(args: argparse.Namespace) -> int:
+    from casebook.reports.caseload import build_caseload_report
+    from casebook.services import users
+
+    target = _report_target(args.output)
+    db = _open(args)
+    try:
+        actor = _act_as(db, args)
+        with db.session() as session:
+            ids = [users.get_user(session, actor, name).id for name in args.specialist or ()]
+            build_caseload_report(
+                session, actor, target, profile=args.profile, specialist_ids=ids or None
+            )
+    finally:
+        db.close()
+    print(
+        tr("Caseload report ({profile} profile) written to {path}").format(
+            profile=args.profile, path=target
+        )
+    )
+    return EXIT_OK
+
+
+def cmd_report_participant(args: argparse.Namespace) -> int:
+    from casebook.reports.participant_summary import build_participant_summary
+    from casebook.services import participants
+
+    target = _report_target(args.output)
+    db = _open(args)
+    try:
+        actor = _act_as(db, args)
+        with db.session() as session:
+            detail = participants.find_by_record_number(session, actor, args.record_number)
+            build_participant_summary(session, actor, detail.id, target, last_notes=args.notes)
+    finally:
+        db.close()
+    print(
+        tr("Participant summary for {record} written to {path}").format(
+            record=args.record_number, path=target
         )
     )
     return EXIT_OK
@@ -665,6 +773,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=tr("check the file and report what would happen; change nothing"),
     )
     ip.set_defaults(func=cmd_import_participants)
+    ic = ims.add_parser("counselors", help=tr("import counselor directory entries from CSV"))
+    ic.add_argument("file", metavar="FILE.csv")
+    ic.add_argument(
+        "--dry-run",
+        action="store_true",
+        help=tr("check the file and report what would happen; change nothing"),
+    )
+    ic.set_defaults(func=cmd_import_counselors)
     exp_p = sub.add_parser("export", help=tr("export records to CSV"))
     exs = exp_p.add_subparsers(
         title=tr("export commands"), metavar="WHAT", required=True, parser_class=_Parser
@@ -672,6 +788,46 @@ def build_parser() -> argparse.ArgumentParser:
     ep = exs.add_parser("participants", help=tr("export the participants you may see"))
     ep.add_argument("file", metavar="FILE.csv")
     ep.set_defaults(func=cmd_export_participants)
+    ec = exs.add_parser("counselors", help=tr("export the counselor directory"))
+    ec.add_argument("file", metavar="FILE.csv")
+    ec.set_defaults(func=cmd_export_counselors)
+
+    rep = sub.add_parser("report", help=tr("print reports to PDF (audited)"))
+    rps = rep.add_subparsers(
+        title=tr("report commands"), metavar="WHAT", required=True, parser_class=_Parser
+    )
+    rc = rps.add_parser("caseload", help=tr("caseload report grouped per specialist, with totals"))
+    rc.add_argument("--output", "--out", dest="output", required=True, metavar="FILE.pdf")
+    rc.add_argument(
+        "--profile",
+        choices=("minimum", "full"),
+        default="minimum",
+        help=tr(
+            "minimum (default): record numbers and initials, no clinical text; "
+            "full: with names (supervisors only)"
+        ),
+    )
+    rc.add_argument(
+        "--specialist",
+        action="extend",
+        nargs="+",
+        metavar="USERNAME",
+        help=tr("only these specialists' caseloads (default: everyone you may see)"),
+    )
+    rc.set_defaults(func=cmd_report_caseload)
+    rpp = rps.add_parser(
+        "participant", help=tr("participant summary: profile, plan, measures, recent notes")
+    )
+    rpp.add_argument("record_number", metavar="RECORD_NUMBER")
+    rpp.add_argument("--output", "--out", dest="output", required=True, metavar="FILE.pdf")
+    rpp.add_argument(
+        "--notes",
+        type=int,
+        default=5,
+        metavar="N",
+        help=tr("how many recent signed notes to include (0 for none; default 5)"),
+    )
+    rpp.set_defaults(func=cmd_report_participant)
 
     demo = sub.add_parser("demo", help=tr("synthetic demo data"))
     ds = demo.add_subparsers(

@@ -198,3 +198,32 @@ def test_cli_backup_and_restore(
         assert counts(again)["Participant"] == before["Participant"]
     finally:
         again.close()
+
+
+def test_restore_over_a_damaged_database_works_and_keeps_the_damaged_file(
+    seeded: Database, tmp_path: Path
+) -> None:
+    target = tmp_path / "copy.db"
+    backup_to(seeded, target)
+    before = counts(seeded)
+    seeded.close()
+    assert seeded.key_hex is not None and seeded.location.path is not None
+    path = seeded.location.path
+    with path.open("r+b") as handle:  # garbage over a few pages in the middle
+        handle.seek(8192)
+        handle.write(bytes(range(256)) * 80)
+    broken = reopen(seeded)
+    try:
+        assert not all(r.ok for r in check_database(broken))
+    finally:
+        broken.close()
+    result = restore_from(path, target, seeded.key_hex)
+    assert result.safety_backup is None  # a damaged file cannot be backed up…
+    assert result.replaced_kept_as is not None  # …so it is kept aside instead
+    assert result.replaced_kept_as.read_bytes()[8192:8200] == bytes(range(8))
+    again = reopen(seeded)
+    try:
+        assert all(r.ok for r in check_database(again))
+        assert counts(again)["Participant"] == before["Participant"]
+    finally:
+        again.close()
