@@ -237,16 +237,37 @@ def authenticate(
     if user is None:
         # Spend the same time as a real check so usernames cannot be probed.
         passwords.verify_password(_dummy_hash(), password)
+        typed = username.strip().lower()
+        # People sometimes type their password into the username box: keep what was
+        # typed only when it could be a username, so no password lands in the log.
+        shown = typed if USERNAME_RE.match(typed) else "(not a username)"
         log(
             session,
             None,
             "login_failed",
             entity_type="staff_user",
-            details={"username": username.strip().lower()[:64], "reason": "unknown user"},
+            details={"username": shown, "reason": "unknown user"},
         )
         sleep(passwords.failed_login_delay(1))
         return LoginOutcome(None, generic)
+    if user.locked_until is not None and user.locked_until <= now:
+        # The lockout has run out: a fresh start, not one guess from the next lockout.
+        user.locked_until = None
+        user.failed_logins = 0
     if not user.active:
+        # Only someone who knows the password learns that the account exists but is
+        # deactivated; anyone else gets the same answer as for an unknown name.
+        if not passwords.verify_password(user.password_hash, password):
+            log(
+                session,
+                actor_for(user),
+                "login_failed",
+                entity_type="staff_user",
+                entity_id=user.id,
+                details={"reason": "account deactivated, wrong password"},
+            )
+            sleep(passwords.failed_login_delay(1))
+            return LoginOutcome(None, generic)
         log(
             session,
             actor_for(user),
