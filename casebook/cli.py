@@ -208,6 +208,36 @@ def cmd_db_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_db_set_password(args: argparse.Namespace) -> int:
+    from casebook.database import probe_server
+    from casebook.db import store_server_password
+
+    location = _location(args)
+    if location.path is not None:
+        raise CommandError(
+            tr("set-password is for a clinic server (--db postgresql+psycopg://ROLE@host/db)")
+        )
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass(
+            tr("Server password for {where}: ").format(where=location.describe())
+        )
+    else:
+        raise CommandError(tr("no password: use --password-stdin or run in a terminal"))
+    if not password:
+        raise CommandError(tr("no password given; nothing was stored"))
+    # Signing in first: a mistyped password must not end up in the keyring.
+    probe_server(location, password)
+    entry = store_server_password(location.url, password)
+    print(
+        tr("The password for {where} is kept in the keyring (entry {entry})").format(
+            where=location.describe(), entry=entry
+        )
+    )
+    return EXIT_OK
+
+
 def _passphrase(args: argparse.Namespace, *, confirm: bool) -> str:
     if getattr(args, "passphrase_stdin", False):
         value = sys.stdin.readline().rstrip("\r\n")
@@ -727,6 +757,16 @@ def build_parser() -> argparse.ArgumentParser:
     dbs.add_parser(
         "rekey", help=tr("re-encrypt under a new key (admins; backup first)")
     ).set_defaults(func=cmd_db_rekey)
+    pw = dbs.add_parser(
+        "set-password",
+        help=tr("keep a clinic server's password in this computer's keyring"),
+    )
+    pw.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help=tr("read the password from standard input"),
+    )
+    pw.set_defaults(func=cmd_db_set_password)
 
     user = sub.add_parser("user", help=tr("staff accounts"))
     us = user.add_subparsers(
@@ -797,7 +837,14 @@ def build_parser() -> argparse.ArgumentParser:
         title=tr("report commands"), metavar="WHAT", required=True, parser_class=_Parser
     )
     rc = rps.add_parser("caseload", help=tr("caseload report grouped per specialist, with totals"))
-    rc.add_argument("--output", "--out", dest="output", required=True, metavar="FILE.pdf")
+    rc.add_argument(
+        "--output",
+        "--out",
+        dest="output",
+        required=True,
+        metavar="FILE.pdf",
+        help=tr("the PDF to write (an existing file is replaced)"),
+    )
     rc.add_argument(
         "--profile",
         choices=("minimum", "full"),
@@ -818,8 +865,17 @@ def build_parser() -> argparse.ArgumentParser:
     rpp = rps.add_parser(
         "participant", help=tr("participant summary: profile, plan, measures, recent notes")
     )
-    rpp.add_argument("record_number", metavar="RECORD_NUMBER")
-    rpp.add_argument("--output", "--out", dest="output", required=True, metavar="FILE.pdf")
+    rpp.add_argument(
+        "record_number", metavar="RECORD_NUMBER", help=tr("the participant's record number")
+    )
+    rpp.add_argument(
+        "--output",
+        "--out",
+        dest="output",
+        required=True,
+        metavar="FILE.pdf",
+        help=tr("the PDF to write (an existing file is replaced)"),
+    )
     rpp.add_argument(
         "--notes",
         type=int,

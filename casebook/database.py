@@ -84,6 +84,18 @@ def _probe(engine: Engine, location: DatabaseLocation) -> None:
         raise DatabaseError(describe_operational_error(exc, location)) from None
 
 
+def probe_server(location: DatabaseLocation, password: str) -> None:
+    """Sign in to the server at *location* with *password*, or raise DatabaseError."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(location.url).set(password=password)
+    engine = make_engine(DatabaseLocation(url=url.render_as_string(hide_password=False)))
+    try:
+        _probe(engine, location)
+    finally:
+        engine.dispose()
+
+
 def open_database(
     location: DatabaseLocation,
     *,

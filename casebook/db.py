@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import QueuePool
 
-from casebook.errors import DatabaseError, PermissionDenied
+from casebook.errors import ConflictError, DatabaseError, KeyringError, PermissionDenied
 from casebook.i18n import tr
 
 ENV_DB = "CASEBOOK_DB"
@@ -195,15 +196,108 @@ def _sqlite_engine(path: Path, key_hex: str, *, echo: bool) -> Engine:
 
 
 def _server_engine(url: str, *, echo: bool) -> Engine:
+    parsed = with_keyring_password(make_url(url))
     try:
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        engine = create_engine(parsed, echo=echo, pool_pre_ping=True)
     except (ModuleNotFoundError, NoSuchModuleError) as exc:
         raise DatabaseError(
             tr(
                 "The driver for {url} is not installed; install Casebook with the "
                 "'postgres' extra (pip install 'casebook[postgres]')"
-            ).format(url=make_url(url).render_as_string(hide_password=True))
+            ).format(url=parsed.render_as_string(hide_password=True))
         ) from exc
+
+    @event.listens_for(engine, "connect")
+    def _utc(dbapi_conn: Any, record: Any) -> None:
+        # Times are stored as timestamptz and handed out in UTC; a session in UTC
+        # makes date(), date_trunc() and comparisons with naive literals agree with
+        # SQLite (which stores UTC) whatever time zone the clinic server runs in.
+        cursor = dbapi_conn.cursor()
+        try:
+            cursor.execute("SET TIME ZONE 'UTC'")
+        finally:
+            cursor.close()
+        dbapi_conn.commit()
+
+    return engine
+
+
+# ----------------------------------------------------------- server passwords
+#
+# A clinic server's password can live in the operating system's keyring instead of
+# the connection string (where it would show up in shell history and process
+# lists). It is looked up when the URL names a user but no password; the entry is
+# "postgres:USER@HOST:PORT/DATABASE" under the same keyring service as the SQLCipher
+# keys, so each server, database and role has its own.
+
+
+def server_password_entry(url: URL | str) -> str:
+    parsed = make_url(url) if isinstance(url, str) else url
+    host = parsed.host or "localhost"
+    port = parsed.port or 5432
+    return f"postgres:{parsed.username or ''}@{host}:{port}/{parsed.database or ''}"
+
+
+def with_keyring_password(url: URL) -> URL:
+    """*url* with the password from the keyring when it names a user but no password.
+
+    Without an entry (or without a usable keyring) the URL is returned unchanged:
+    the server may not need a password (peer or certificate authentication), or
+    libpq finds one in ~/.pgpass or PGPASSWORD.
+    """
+    if url.password is not None or not url.username or url.get_backend_name() != "postgresql":
+        return url
+    from casebook.security import keystore
+
+    entry = server_password_entry(url)
+    try:
+        password = keystore._call_keyring(
+            lambda backend: backend.get_password(keystore.KEYRING_SERVICE, entry),
+            action=tr("reading"),
+            timeout=keystore.DEFAULT_KEYRING_TIMEOUT,
+        )
+    except KeyringError:
+        return url
+    return url if password is None else url.set(password=password)
+
+
+def store_server_password(url: URL | str, password: str) -> str:
+    """Keep *password* in the keyring for the server, role and database of *url*;
+    returns the entry name. Raises KeyringError when it cannot be kept."""
+    from casebook.security import keystore
+
+    parsed = make_url(url) if isinstance(url, str) else url
+    if not parsed.username:
+        raise DatabaseError(
+            tr(
+                "--db: name the role in the URL (postgresql+psycopg://ROLE@host/dbname) so "
+                "the password is kept for that role"
+            )
+        )
+    entry = server_password_entry(parsed)
+
+    def operation(backend: Any) -> None:
+        backend.set_password(keystore.KEYRING_SERVICE, entry, password)
+        if backend.get_password(keystore.KEYRING_SERVICE, entry) != password:
+            raise KeyringError(
+                tr(
+                    "The keyring accepted the password but did not give it back when read "
+                    "again; use another keyring or a ~/.pgpass file"
+                )
+            )
+
+    try:
+        keystore._call_keyring(
+            operation, action=tr("storing"), timeout=keystore.DEFAULT_KEYRING_TIMEOUT
+        )
+    except KeyringError as exc:
+        raise KeyringError(
+            tr(
+                "The password could not be kept in the keyring ({reason}). Install or unlock "
+                "a keyring, or put the password in the server account's ~/.pgpass file instead"
+            ).format(reason=exc.message.split(";")[0])
+        ) from None
+    return entry
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -232,6 +326,16 @@ def session_scope(factory: sessionmaker[Session], *, read_only: bool = False) ->
         if exc.audit:
             _record_refusal(factory, exc.audit)
         raise
+    except StaleDataError:
+        # Two saves of one record raced past the services' version check (both
+        # read it before either wrote); the version column let only one through.
+        session.rollback()
+        raise ConflictError(
+            tr(
+                "Someone else saved this record at the same moment, so your changes were "
+                "not saved. Reload to see their version, then make your changes again"
+            )
+        ) from None
     except BaseException:
         session.rollback()
         raise
@@ -276,7 +380,13 @@ def describe_operational_error(exc: BaseException, location: DatabaseLocation) -
         ).format(where=where)
     if "locked" in text or "busy" in text:
         return tr("{where} is busy in another program; try again in a moment").format(where=where)
-    if "connection" in text or "could not" in text or "password authentication" in text:
+    if "password authentication failed" in text or "no password supplied" in text:
+        return tr(
+            "Cannot sign in to {where}: the server refused the role or password. Store the "
+            "password with 'casebook db set-password --db URL' (it is read from the keyring), "
+            "or check the role name"
+        ).format(where=where)
+    if "connection" in text or "could not" in text:
         return tr("Cannot connect to {where}: {reason}").format(
             where=where, reason=str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         )

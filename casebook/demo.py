@@ -74,6 +74,10 @@ _SQLITE_SEED_CACHE_KIB = 256 * 1024
 # The full-text index over session_note.body and its insert trigger (migration 0002).
 _FTS_TABLE = "note_fts"
 _FTS_INSERT_TRIGGER = "note_fts_ai"
+# Measured averages per participant at the default volume (seed 1): notes of real
+# contacts, and outreach plus group notes. Used only to honour seed_demo(notes=).
+_CONTACT_NOTES_PER_PARTICIPANT = 17.8
+_OTHER_NOTES_PER_PARTICIPANT = 3.0
 
 Row = dict[str, Any]
 T = TypeVar("T")
@@ -1239,6 +1243,8 @@ class _Seeder:
         self.midnights: dict[date, datetime] = {}
         self.latest = self.end - timedelta(minutes=1)
         self.drafts_from = today - timedelta(days=4)
+        # Multiplies the number of real contacts per participant (seed_demo's notes=).
+        self.contact_scale = 1.0
 
     # ------------------------------------------------------------------ plumbing
 
@@ -1853,6 +1859,8 @@ class _Seeder:
         last = p.last_contact
         base = {3: (24, 40), 7: (12, 28), 14: (8, 18), 30: (5, 11)}[p.cadence]
         wanted = rng.randint(*base)
+        if self.contact_scale != 1.0:
+            wanted = max(1, round(wanted * self.contact_scale))
         span = (last - start).days
         wanted = max(1, round(wanted * min(1.0, span / 365)))
         recent: list[date] = []
@@ -2330,6 +2338,17 @@ class _Seeder:
                     f"(SELECT max(id) FROM {name}))"))
 
 
+def _contact_scale(notes: int, participants: int) -> float:
+    """The contact multiplier that gives about *notes* notes for *participants*.
+
+    Per participant the seeder writes about 17.8 notes of real contacts, which
+    the multiplier scales, plus about 3 outreach and group notes, which it does
+    not; every participant keeps at least one contact.
+    """
+    contacts = notes - participants * _OTHER_NOTES_PER_PARTICIPANT
+    return max(0.05, contacts / (participants * _CONTACT_NOTES_PER_PARTICIPANT))
+
+
 def seed_demo(
     session: Session,
     *,
@@ -2339,6 +2358,7 @@ def seed_demo(
     today: date | None = None,
     progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    notes: int | None = None,
 ) -> SeedSummary:
     """Fill an empty database with a synthetic clinic, inside the caller's unit of work.
 
@@ -2347,6 +2367,9 @@ def seed_demo(
     ``password_hash`` is shared by every demo account (hash once, outside).
     ``progress(done, total)`` counts participants written; ``cancelled()`` is
     polled between chunks and stops the run with ``CasebookError``.
+    ``notes`` asks for about that many session notes in all instead of a year
+    of contacts at each participant's cadence (about 21 each); the benchmark
+    uses it to vary the note volume independently of the caseload size.
     """
     if not 0 <= participants <= MAX_PARTICIPANTS:
         raise ValidationError({"participants": tr(
@@ -2360,8 +2383,12 @@ def seed_demo(
             "{people} participants and {staff} staff accounts; create a new database with "
             "'casebook db init --db NEW_FILE' and seed that").format(
                 people=existing_people, staff=existing_staff)})
+    if notes is not None and notes < 0:
+        raise ValidationError({"notes": tr("the number of notes cannot be negative")})
     seeder = _Seeder(session, participants=participants, seed=seed, password_hash=password_hash,
                      today=today or date.today(), progress=progress, cancelled=cancelled)
+    if notes is not None and participants:
+        seeder.contact_scale = _contact_scale(notes, participants)
     if not seeder.sqlite:
         return seeder.run()
     return _seed_sqlite(session, seeder)

@@ -15,12 +15,15 @@ class Assessment(EnteredInError, Base):
     __tablename__ = "assessment"
     __table_args__ = (
         one_of("instrument", INSTRUMENTS, "instrument"),
-        # Latest score per participant and instrument (caseload column, trends).
+        # Latest score per participant and instrument (caseload column, trends);
+        # entered_in_error_at and total make it covering for the caseload (0006).
         Index(
-            "ix_assessment_participant_instrument",
+            "ix_assessment_participant_latest",
             "participant_id",
             "instrument",
             "administered_at",
+            "entered_in_error_at",
+            "total",
         ),
     )
 

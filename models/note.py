@@ -45,8 +45,15 @@ class SessionNote(Versioned, Timestamped, EnteredInError, Base):
         one_of("mode", NOTE_MODES, "mode"),
         one_of("format", NOTE_FORMATS, "format"),
         one_of("status", NOTE_STATUSES, "status"),
-        # "Last contact" and a participant's note list.
-        Index("ix_session_note_participant_occurred", "participant_id", "occurred_at"),
+        # A participant's note list, and "last contact" read from the index alone
+        # (kind and entered-in-error decide which notes count; migration 0006).
+        Index(
+            "ix_session_note_participant_contact",
+            "participant_id",
+            "occurred_at",
+            "kind",
+            "entered_in_error_at",
+        ),
         # Unsigned notes per author (Today, co-sign queue).
         Index("ix_session_note_author_status", "author_id", "status"),
     )

@@ -36,7 +36,8 @@ class RecoveryPlan(Versioned, Timestamped, EnteredInError, Base):
         UniqueConstraint("participant_id", "version", name="uq_recovery_plan_participant_version"),
         one_of("status", PLAN_STATUSES, "status"),
         one_of("domain_set", DOMAIN_SETS, "domain_set"),
-        Index("ix_recovery_plan_participant_status", "participant_id", "status"),
+        # review_date makes it covering for the caseload's review column (0006).
+        Index("ix_recovery_plan_participant_review", "participant_id", "status", "review_date"),
         Index("ix_recovery_plan_review_date", "review_date"),
         # At most one active version and one open draft per participant, so two
         # workstations activating or revising at once cannot fork the plan.

@@ -5,19 +5,19 @@ queue instead of failing, units of work that never leave half a change, and the
 from __future__ import annotations
 
 import importlib.util
-import shutil
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TEST_PASSWORD, Staff
+from conftest import DatabaseTemplates as DatabaseTemplates
+from conftest import Staff, fast_database_fixtures
 from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from casebook.database import Database, create_database, open_database
+from casebook.database import Database
 from casebook.db import (
     BUSY_TIMEOUT_MS,
     DatabaseLocation,
@@ -28,115 +28,12 @@ from casebook.db import (
     session_scope,
 )
 from casebook.errors import DatabaseError, PermissionDenied
-from casebook.security import audit, keystore
-from casebook.security.permissions import Actor
+from casebook.security import audit
 from casebook.services import participants as P
-from casebook.services import users
 from models import AuditEvent, ClinicSetting, Participant
 
-# ---------------------------------------------------------- fast per-test databases
-#
-# Running every migration for every test costs more than the tests themselves. These
-# fixtures make each finished database once per module (the empty schema, and the
-# schema with the conftest staff accounts) and give every test its own copy of the
-# closed, encrypted file: the same real SQLCipher database, its key in the test's
-# in-memory keyring, at a fraction of the cost. A module opts in with
-# ``templates, db, staff = fast_database_fixtures()``.
-
-
-class DatabaseTemplates:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.key = keystore.generate_key()
-        self._files: dict[str, Path] = {}
-        self._staff: Staff | None = None
-
-    def _make(self, name: str) -> Path:
-        path = self.folder / f"{name}.db"
-        database = create_database(DatabaseLocation(url="sqlite://", path=path), key_hex=self.key)
-        try:
-            if name == "staff":
-                self._staff = _create_staff(database)
-        finally:
-            database.close()
-        assert not Path(f"{path}-wal").exists()  # fully checkpointed: safe to copy
-        return path
-
-    def copy(self, name: str, target: Path) -> Database:
-        if name not in self._files:
-            self._files[name] = self._make(name)
-        shutil.copyfile(self._files[name], target)
-        keystore.store_key(keystore.key_entry_name(target), self.key)
-        return open_database(DatabaseLocation(url="sqlite://", path=target))
-
-    @property
-    def staff(self) -> Staff:
-        assert self._staff is not None
-        return self._staff
-
-
-def _create_staff(database: Database) -> Staff:
-    """The same accounts and teams as conftest's ``staff`` fixture."""
-    with database.session() as s:
-        users.create_first_admin(s, "admin", "Ada Admin", TEST_PASSWORD)
-
-    def login(username: str) -> Actor:
-        with database.session() as s:
-            outcome = users.authenticate(s, username, TEST_PASSWORD, sleep=lambda _: None)
-        return outcome.raise_for_failure()
-
-    admin = login("admin")
-    accounts = [
-        ("supervisor", "Sam Supervisor", "supervisor", None),
-        ("super2", "Sol Other", "supervisor", None),
-        ("peer1", "Pat Peer", "specialist", "supervisor"),
-        ("peer2", "Quinn Peer", "specialist", "supervisor"),
-        ("outsider", "Oli Outside", "specialist", "super2"),
-    ]
-    with database.session() as s:
-        for username, display, role, supervisor in accounts:
-            users.create_user(
-                s,
-                admin,
-                username=username,
-                display_name=display,
-                role=role,
-                password=TEST_PASSWORD,
-                supervisor=supervisor,
-            )
-    return Staff(
-        admin,
-        login("supervisor"),
-        login("peer1"),
-        login("peer2"),
-        login("super2"),
-        login("outsider"),
-    )
-
-
-def fast_database_fixtures() -> tuple[Callable[..., Any], ...]:
-    """Module-level replacements for conftest's ``db`` and ``staff`` fixtures."""
-
-    @pytest.fixture(scope="module")
-    def templates(tmp_path_factory: pytest.TempPathFactory) -> DatabaseTemplates:
-        return DatabaseTemplates(tmp_path_factory.mktemp("templates"))
-
-    @pytest.fixture
-    def db(
-        db_path: Path, templates: DatabaseTemplates, request: pytest.FixtureRequest
-    ) -> Iterator[Database]:
-        name = "staff" if "staff" in request.fixturenames else "empty"
-        database = templates.copy(name, db_path)
-        yield database
-        database.close()
-
-    @pytest.fixture
-    def staff(db: Database, templates: DatabaseTemplates) -> Staff:
-        return templates.staff
-
-    return templates, db, staff
-
-
+# The fast per-test database fixtures (a copy of a finished database per test, on
+# SQLite or PostgreSQL) live in conftest.py; these names stay importable from here.
 templates, db, staff = fast_database_fixtures()
 
 

@@ -85,21 +85,25 @@ def pid(db: Database, staff: Staff) -> int:
 
 
 def test_draft_autosave_and_sign_flow(db: Database, staff: Staff, pid: int) -> None:
-    first = draft(db, staff.peer1, pid, risk_flags=["housing_loss"])
+    # One contact time for every save: ago() read afresh could cross a second boundary.
+    when = ago(hours=1)
+    first = draft(db, staff.peer1, pid, risk_flags=["housing_loss"], occurred_at=when)
     assert first.created and first.version == 1
     version = first.version
     for i in range(5):  # autosave while typing
         sections = {**GIRP, "plan": f"Call the housing office on Monday {i}"}
         with db.session() as s:
             saved = N.save_draft(s, staff.peer1, pid,
-                                 content(sections=sections, risk_flags=["housing_loss"]),
+                                 content(sections=sections, risk_flags=["housing_loss"],
+                                         occurred_at=when),
                                  note_id=first.note_id, expected_version=version)
         assert saved.note_id == first.note_id and not saved.created
         assert saved.version == version + 1
         version = saved.version
     with db.session() as s:  # nothing changed: nothing written
         again = N.save_draft(s, staff.peer1, pid,
-                             content(sections=sections, risk_flags=["housing_loss"]),
+                             content(sections=sections, risk_flags=["housing_loss"],
+                                     occurred_at=when),
                              note_id=first.note_id, expected_version=version)
     assert again.version == version
     # Only the creation is audited, not each autosave.
@@ -249,6 +253,7 @@ def make_goal_in_new_plan(db: Database, participant_id: int) -> int:
         return plan.goals[0].id
 
 
+@pytest.mark.sqlite_only  # PostgreSQL: tests/test_postgres_integrity.py
 def test_verify_note_hash_detects_tampering(db: Database, staff: Staff, pid: int) -> None:
     note_id = signed(db, staff.peer1, pid)
     with db.session() as s:

@@ -175,13 +175,13 @@ def test_cli_import_lists_rows_and_exits_non_zero(
     bad.write_text(
         HEADER + "R-1,,1980-02-02,2025-01-01,,peer1\r\nR-2,X,1980-13-02,2025-01-01,,\r\n"
     )
-    key = db.key_hex
-    assert key
-    monkeypatch.setenv("CASEBOOK_DB_KEY", key)
+    if db.key_hex:  # an encrypted file; a server URL carries its own credentials
+        monkeypatch.setenv("CASEBOOK_DB_KEY", db.key_hex)
+    where = str(db.location.path or db.location.url)
     monkeypatch.setenv("CASEBOOK_PASSWORD", TEST_PASSWORD)
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
     code = cli.run(
-        ["--db", str(db_path), "--user", "supervisor", "import", "participants", str(bad)]
+        ["--db", where, "--user", "supervisor", "import", "participants", str(bad)]
     )
     err = capsys.readouterr().err
     assert code == 1
@@ -190,12 +190,12 @@ def test_cli_import_lists_rows_and_exits_non_zero(
     good = tmp_path / "good.csv"
     good.write_text(HEADER + "R-1,Ann Example,1980-02-02,2025-01-01,,peer1\r\n")
     assert (
-        cli.run(["--db", str(db_path), "--user", "supervisor", "import", "participants", str(good)])
+        cli.run(["--db", where, "--user", "supervisor", "import", "participants", str(good)])
         == 0
     )
     out_file = tmp_path / "out.csv"
     assert (
-        cli.run(["--db", str(db_path), "--user", "peer1", "export", "participants", str(out_file)])
+        cli.run(["--db", where, "--user", "peer1", "export", "participants", str(out_file)])
         == 0
     )
     assert "Ann Example" in out_file.read_text(encoding="utf-8")

@@ -66,6 +66,7 @@ def test_migrations_to_head_match_the_models(db: Database) -> None:
     assert _differences(db.engine) == []
 
 
+@pytest.mark.sqlite_only  # PostgreSQL: tests/test_postgres_schema.py
 def test_full_text_index_is_not_reported_as_a_difference(db: Database) -> None:
     # The FTS shadow tables exist in the file but not in the ORM; include_object hides them.
     assert "note_fts" in _sqlite_objects(db.engine, "table")
@@ -241,6 +242,7 @@ def test_cli_db_upgrade_takes_a_backup_first_and_reaches_head(
         old.dispose()
 
 
+@pytest.mark.sqlite_only  # PostgreSQL: tests/test_postgres_schema.py
 def test_cli_db_upgrade_on_a_current_database_changes_nothing(
     db: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -253,6 +255,7 @@ def test_cli_db_upgrade_on_a_current_database_changes_nothing(
     assert not (db.location.path.parent / "backups").exists()
 
 
+@pytest.mark.sqlite_only  # PostgreSQL: tests/test_postgres_schema.py
 def test_cli_db_upgrade_refuses_a_newer_database(
     db: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:

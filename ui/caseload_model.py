@@ -31,43 +31,21 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QFont, QGuiApplication
 
 from casebook.security.permissions import Actor
+
+# The contact rule lives in the core so Today and the participant header use the same
+# one; its names stay importable from here.
+from casebook.services.caseload import DUE_SOON_DAYS as DUE_SOON_DAYS
+from casebook.services.caseload import FLAG_DUE as FLAG_DUE
+from casebook.services.caseload import FLAG_LONG_OVERDUE as FLAG_LONG_OVERDUE
+from casebook.services.caseload import FLAG_OVERDUE as FLAG_OVERDUE
+from casebook.services.caseload import LONG_OVERDUE_AFTER_DAYS as LONG_OVERDUE_AFTER_DAYS
+from casebook.services.caseload import OVERDUE_FLAGS as OVERDUE_FLAGS
 from casebook.services.caseload import CaseloadRow, caseload_rows
+from casebook.services.caseload import contact_flag as contact_flag
+from casebook.services.caseload import row_flag as row_flag
 from ui.theme import flag_colors
 
 _CONTEXT = "CaseloadModel"
-
-# -- contact flags -------------------------------------------------------------------------
-
-#: A contact due today or within this many days is flagged "due".
-DUE_SOON_DAYS = 2
-#: More than this many days past the due date is "long overdue" (two weeks: the
-#: supervisor's Friday question).
-LONG_OVERDUE_AFTER_DAYS = 14
-
-FLAG_DUE = "due"
-FLAG_OVERDUE = "overdue"
-FLAG_LONG_OVERDUE = "long_overdue"
-OVERDUE_FLAGS: frozenset[str] = frozenset({FLAG_OVERDUE, FLAG_LONG_OVERDUE})
-
-
-def contact_flag(next_due: date, today: date) -> str | None:
-    """ "due", "overdue", "long_overdue" or None for a contact due on *next_due*."""
-    days_past = (today - next_due).days
-    if days_past > LONG_OVERDUE_AFTER_DAYS:
-        return FLAG_LONG_OVERDUE
-    if days_past >= 1:
-        return FLAG_OVERDUE
-    if days_past >= -DUE_SOON_DAYS:
-        return FLAG_DUE
-    return None
-
-
-def row_flag(row: CaseloadRow, today: date) -> str | None:
-    """The contact flag of a caseload row; a discharged participant is never due."""
-    if row.status == "discharged":
-        return None
-    return contact_flag(row.next_contact_due(), today)
-
 
 # -- translation helpers -------------------------------------------------------------------
 

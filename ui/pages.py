@@ -102,6 +102,9 @@ def install_all() -> None:
         before="audit",
     )
     # Feature modules register their own pages, tabs and flags here.
+    from ui.reports_page import install as install_reports
+
+    install_reports()
     from ui.note_search_page import install as install_note_search
 
     install_note_search()
@@ -114,6 +117,9 @@ def install_all() -> None:
     from ui.plan_tab import install as install_plan
 
     install_plan()
+    from ui.assessments_tab import install as install_assessments
+
+    install_assessments()
     from ui.today_page import install as install_today
 
     install_today()

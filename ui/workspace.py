@@ -77,6 +77,7 @@ from ui.participant_forms import (
     has_unsaved_input,
     unsaved_input_error,
 )
+from ui.print_preview import SummaryOptionsDialog
 
 _CONTEXT = "ParticipantWorkspace"
 _RELOAD_DELAY_MS = 150
@@ -319,6 +320,49 @@ _ACTION_WORDS: dict[str, str] = {
     "note_sign": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Note signed")),
     "note_view": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Note read")),
     "plan_view": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Plan read")),
+    "note_addendum": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Addendum added")),
+    "note_cosign": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Note co-signed")),
+    "note_discard": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Draft discarded")),
+    "note_entered_in_error": str(
+        QT_TRANSLATE_NOOP("ParticipantWorkspace", "Note marked entered in error")
+    ),
+    "note_list_view": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Notes listed")),
+    "plan_create": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Plan started")),
+    "plan_activate": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Plan activated")),
+    "plan_revise": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Plan revision started")),
+    "plan_discard": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Plan draft discarded")),
+    "plan_entered_in_error": str(
+        QT_TRANSLATE_NOOP("ParticipantWorkspace", "Plan marked entered in error")
+    ),
+    "plan_update": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Plan changed")),
+    "plan_goal_add": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Goal added")),
+    "plan_goal_update": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Goal changed")),
+    "plan_goal_remove": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Goal removed")),
+    "plan_step_add": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Action step added")),
+    "plan_step_done": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Action step done")),
+    "goal_rating_add": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Progress rated")),
+    "assessment_record": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Assessment recorded")),
+    "assessment_view": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Assessment read")),
+    "assessment_entered_in_error": str(
+        QT_TRANSLATE_NOOP("ParticipantWorkspace", "Assessment marked entered in error")
+    ),
+    "consent_create": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Consent recorded")),
+    "consent_revoke": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Consent revoked")),
+    "consent_view": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Consent read")),
+    "consent_entered_in_error": str(
+        QT_TRANSLATE_NOOP("ParticipantWorkspace", "Consent marked entered in error")
+    ),
+    "consent_expiry_event": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Consent expired")),
+    "referral_create": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Referral started")),
+    "referral_update": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Referral changed")),
+    "referral_send": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Referral sent")),
+    "referral_status": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Referral status changed")),
+    "referral_follow_up": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Follow-up date changed")),
+    "referral_close": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Referral closed")),
+    "referral_view": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Referral read")),
+    "disclosure": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Information disclosed")),
+    "group_session_create": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Group session started")),
+    "report_print": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Printed")),
 }
 
 
@@ -466,6 +510,9 @@ class ParticipantWorkspace(QWidget):
         )
         self.inactive_action = self._action("clock", self.tr("Mark &inactive"), self.mark_inactive)
         self.active_action = self._action("circle-check", self.tr("Mark &active"), self.mark_active)
+        self.print_action = self._action(
+            "printer", self.tr("&Print summary…"), self.print_summary, "Ctrl+P"
+        )
         for action in self._all_actions():
             action.setEnabled(False)
 
@@ -728,6 +775,7 @@ class ParticipantWorkspace(QWidget):
         self.inactive_action.setEnabled(detail.status == "active")
         self.active_action.setVisible(detail.status == "inactive")
         self.active_action.setEnabled(detail.status == "inactive")
+        self.print_action.setEnabled(True)
 
     # -- Overview ------------------------------------------------------------------------
 
@@ -948,6 +996,7 @@ class ParticipantWorkspace(QWidget):
             self.reset_action,
             self.inactive_action,
             self.active_action,
+            self.print_action,
         ]
 
     def _open_dialog(self, dialog: QDialog) -> None:
@@ -992,6 +1041,12 @@ class ParticipantWorkspace(QWidget):
     def reset_recovery_date(self) -> None:
         if self.detail is not None:
             self._open_dialog(ResetRecoveryDateDialog(self._ctx, self.detail, self))
+
+    def print_summary(self) -> None:
+        if self.detail is not None:
+            self._open_dialog(
+                SummaryOptionsDialog(self._ctx, self.detail.id, self.detail.display_name, self)
+            )
 
     def mark_inactive(self) -> None:
         self._set_status("inactive")
@@ -1170,12 +1225,28 @@ class WorkspaceHost(QWidget):
         self.open_count_changed.emit(0)
         self.current_changed.emit(0)
 
+    def _tabs_with_drafts(self) -> list[tuple[ParticipantWorkspace, Any]]:
+        return [
+            (workspace, tab)
+            for workspace in self._workspaces.values()
+            for tab in workspace.feature_tabs.values()
+            if callable(getattr(tab, "has_unsaved_changes", None))
+            and callable(getattr(tab, "save_drafts", None))
+        ]
+
     def has_unsaved_changes(self) -> bool:
-        """For the main window (``KeepsDrafts``): a form with changes is open."""
+        """For the main window (``KeepsDrafts``): a form with changes is open, or a tab
+        (the note editor) holds typing not yet kept as a draft."""
+        if any(tab.has_unsaved_changes() for _w, tab in self._tabs_with_drafts()):
+            return True
         return any(has_unsaved_input(w.active_dialog) for w in self._workspaces.values())
 
     def save_drafts(self) -> None:
-        """Forms here are saved or cancelled by the person, so this explains that."""
+        """Tabs keep their typing as drafts; forms are saved or cancelled by the person,
+        so for those this explains that."""
+        for _workspace, tab in self._tabs_with_drafts():
+            if tab.has_unsaved_changes():
+                tab.save_drafts()
         for workspace in self._workspaces.values():
             dialog = workspace.active_dialog
             if dialog is not None and has_unsaved_input(dialog):

@@ -579,7 +579,7 @@ def revoke_consent(
     rely on it.
     """
     c = _load(session, actor, consent_id, "revoke consent")
-    check_version(c.version_id, expected_version, tr("this consent"))
+    check_version(c.version_id, expected_version, tr("this consent"), record=c)
     today = today or date.today()
     errors: dict[str, str] = {}
     note = clean_text(note, "revocation_note", errors, max_len=2000, label=tr("note"))
@@ -625,7 +625,7 @@ def record_expiration_event(
     """The event the consent expires on has happened: it expires on *on*
     (or on its expiration date, if that comes first)."""
     c = _load(session, actor, consent_id, "update consent")
-    check_version(c.version_id, expected_version, tr("this consent"))
+    check_version(c.version_id, expected_version, tr("this consent"), record=c)
     today = today or date.today()
     if not c.expiration_event:
         raise ValidationError(
@@ -660,7 +660,7 @@ def mark_consent_entered_in_error(
 ) -> ConsentDetail:
     """A consent recorded by mistake is kept but never counts again."""
     c = _load(session, actor, consent_id, "update consent")
-    check_version(c.version_id, expected_version, tr("this consent"))
+    check_version(c.version_id, expected_version, tr("this consent"), record=c)
     errors: dict[str, str] = {}
     reason = clean_text(reason, "reason", errors, required=True, max_len=2000, label=tr("reason"))
     if c.entered_in_error_at is not None:

@@ -314,7 +314,7 @@ def update_counselor(
     """Edit a directory entry. Consents and referrals keep pointing at the same entry."""
     _require_editor(actor, tr("edit entries"))
     c = _load(session, counselor_id)
-    check_version(c.version_id, expected_version, tr("this directory entry"))
+    check_version(c.version_id, expected_version, tr("this directory entry"), record=c)
     _check_not_duplicate(session, data, c.id)
     changed = _apply(c, data)
     if changed:
@@ -337,7 +337,7 @@ def _set_active(
         actor, tr("deactivate a directory entry") if not active else tr("reactivate an entry")
     )
     c = _load(session, counselor_id)
-    check_version(c.version_id, expected_version, tr("this directory entry"))
+    check_version(c.version_id, expected_version, tr("this directory entry"), record=c)
     if c.active != active:
         c.active = active
         session.flush()

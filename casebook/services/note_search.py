@@ -2,7 +2,7 @@
 
 SQLite: the FTS5 table ``note_fts`` (external content over session_note.body,
 kept in step by triggers; migration 0002). PostgreSQL: a GIN index on
-``to_tsvector('simple', body)``. The user's words never reach the query
+``to_tsvector('casebook_search', body)`` (simple + unaccent). The user's words never reach the query
 language: they become quoted prefix terms, so no input can raise.
 """
 
@@ -29,10 +29,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from casebook.errors import ValidationError
+from casebook.i18n import tr
 from casebook.security.permissions import Actor, visible_participants
 from casebook.services.common import log
 from casebook.services.notes import readable_notes
 from models import Participant, SessionNote, StaffUser
+from models.codes import NOTE_KINDS
 
 # Snippet highlight markers. Private-use characters: the notes service strips
 # them from everything it stores, so they can only come from the highlighter.
@@ -47,6 +50,8 @@ DEFAULT_LIMIT = 50
 CANDIDATE_POOL = 100
 
 _note_fts = table("note_fts", column("rowid", Integer))
+# The text search configuration of the PostgreSQL index (migration 0007).
+PG_SEARCH_CONFIG = "casebook_search"
 
 
 @dataclass(frozen=True)
@@ -126,9 +131,16 @@ def tsquery_text(terms: list[str]) -> str:
 
 
 def search_notes(session: Session, actor: Actor, query: str, *,
-                 limit: int = DEFAULT_LIMIT) -> list[NoteSearchHit]:
+                 limit: int = DEFAULT_LIMIT, since: datetime | None = None,
+                 until: datetime | None = None, kind: str | None = None,
+                 author_id: int | None = None,
+                 participant_id: int | None = None) -> list[NoteSearchHit]:
     """Notes matching every word of *query* (each as a prefix), best match first
     and the newest contact first among equals, restricted to what the actor may read.
+
+    The optional filters narrow the notes searched: contact time in
+    ``[since, until)``, one note kind, one author, one participant. They apply
+    before the candidate pool is cut, so a filter never hides an older match.
 
     Ranking runs over the actor's newest matching notes, at most
     ``max(2 * limit, CANDIDATE_POOL)`` of them: for a rare word that is every
@@ -143,20 +155,50 @@ def search_notes(session: Session, actor: Actor, query: str, *,
     people search for names and diagnoses, and the audit log must not become a
     second copy of the record.
     """
+    filters = _filters(since=since, until=until, kind=kind, author_id=author_id,
+                       participant_id=participant_id)
     terms = search_terms(query or "")
     if not terms or limit <= 0:
         return []
     pool = max(2 * limit, CANDIDATE_POOL)
     if session.get_bind().dialect.name == "postgresql":
-        hits = _postgres_hits(session, actor, terms, pool)
+        hits = _postgres_hits(session, actor, terms, pool, filters)
     else:
-        hits = _sqlite_hits(session, actor, terms, pool, limit)
+        hits = _sqlite_hits(session, actor, terms, pool, limit, filters)
     hits.sort(key=lambda h: (-h.score, -h.occurred_at.timestamp(), -h.note_id))
     hits = hits[:limit]
-    log(session, actor, "note_search", entity_type="session_note",
-        details={"hits": len(hits), "query_length": len(query),
-                 "participant_ids": sorted({h.participant_id for h in hits})})
+    used = sorted(name for name, value in (("since", since), ("until", until), ("kind", kind),
+                                           ("author", author_id), ("participant", participant_id))
+                  if value is not None)
+    details: dict[str, object] = {"hits": len(hits), "query_length": len(query),
+                                  "participant_ids": sorted({h.participant_id for h in hits})}
+    if used:
+        details["filters"] = used  # which filters, not their values
+    log(session, actor, "note_search", entity_type="session_note", details=details)
     return hits
+
+
+def _filters(*, since: datetime | None, until: datetime | None, kind: str | None,
+             author_id: int | None, participant_id: int | None) -> list[ColumnElement[bool]]:
+    """WHERE clauses for the optional filters; a contradiction is the user's to fix."""
+    if kind is not None and kind not in NOTE_KINDS:
+        raise ValidationError({"kind": tr("unknown note kind {kind!r}; choose one of: {kinds}")
+                               .format(kind=kind, kinds=", ".join(NOTE_KINDS))})
+    if since is not None and until is not None and since >= until:
+        raise ValidationError({"until": tr("the end of the period is before its start; "
+                                           "choose an end date after the start date")})
+    conds: list[ColumnElement[bool]] = []
+    if since is not None:
+        conds.append(SessionNote.occurred_at >= since)
+    if until is not None:
+        conds.append(SessionNote.occurred_at < until)
+    if kind is not None:
+        conds.append(SessionNote.kind == kind)
+    if author_id is not None:
+        conds.append(SessionNote.author_id == author_id)
+    if participant_id is not None:
+        conds.append(SessionNote.participant_id == participant_id)
+    return conds
 
 
 def _hit(r: Any, score: float, snippet: str) -> NoteSearchHit:
@@ -184,7 +226,7 @@ def _candidates(actor: Actor, visible: ColumnElement[bool], *extra: Any) -> Sele
 
 
 def _sqlite_hits(session: Session, actor: Actor, terms: list[str], pool: int,
-                 limit: int) -> list[NoteSearchHit]:
+                 limit: int, filters: list[ColumnElement[bool]]) -> list[NoteSearchHit]:
     # The unary plus makes these plain expressions: SQLite then cannot hand them
     # to FTS5 as rowid lookups (which re-run the whole MATCH once per row, ~1000x
     # slower) and streams the MATCH newest-first instead, checking each row.
@@ -193,7 +235,7 @@ def _sqlite_hits(session: Session, actor: Actor, terms: list[str], pool: int,
     stmt = (
         _candidates(actor, visible, SessionNote.body)
         .join(_note_fts, SessionNote.id == fts_rowid)
-        .where(text("note_fts MATCH :q").bindparams(q=fts5_query(terms)))
+        .where(text("note_fts MATCH :q").bindparams(q=fts5_query(terms)), *filters)
         .order_by(_note_fts.c.rowid.desc())
         .limit(pool)
     )
@@ -298,25 +340,28 @@ def _snippet(body: str, tokens: list[_Token], keys: tuple[str, ...]) -> str:
 
 
 def _postgres_hits(session: Session, actor: Actor, terms: list[str],
-                   pool: int) -> list[NoteSearchHit]:
-    # The expression must match the GIN index of migration 0002 exactly.
-    vector = func.to_tsvector(literal_column("'simple'"), SessionNote.body)
-    tsquery = func.to_tsquery(literal_column("'simple'"), tsquery_text(terms))
-    options = (f"StartSel={HIGHLIGHT_START}, StopSel={HIGHLIGHT_END}, MaxWords=24, MinWords=8, "
-               f"MaxFragments=2, FragmentDelimiter=\" {SNIPPET_ELLIPSIS} \"")
+                   pool: int, filters: list[ColumnElement[bool]]) -> list[NoteSearchHit]:
+    # The expression must match the GIN index of migration 0007 exactly; its
+    # configuration folds case and accents like the FTS5 tokenizer does.
+    config: ColumnElement[Any] = literal_column(f"'{PG_SEARCH_CONFIG}'")
+    vector = func.to_tsvector(config, SessionNote.body)
+    tsquery = func.to_tsquery(config, tsquery_text(terms))
     visible = visible_participants(actor)
     newest = (
         select(SessionNote.id)
         .join(Participant, Participant.id == SessionNote.participant_id)
-        .where(vector.op("@@")(tsquery), visible, readable_notes(actor))
+        .where(vector.op("@@")(tsquery), visible, readable_notes(actor), *filters)
         .order_by(SessionNote.id.desc())
         .limit(pool)
         .subquery("newest")
     )
     stmt = (
-        _candidates(actor, visible, func.ts_rank(vector, tsquery).label("score"),
-                    func.ts_headline(literal_column("'simple'"), SessionNote.body, tsquery,
-                                     options).label("snippet"))
+        _candidates(actor, visible, SessionNote.body,
+                    func.ts_rank(vector, tsquery).label("score"))
         .join(newest, newest.c.id == SessionNote.id)
     )
-    return [_hit(r, float(r.score), r.snippet or "") for r in session.execute(stmt).all()]
+    # Snippets are cut here rather than by ts_headline, so a note reads the same
+    # in the results on either engine (same window, ellipses and highlights).
+    keys = tuple(_fold(part) for t in terms for part in _TOKEN_RE.findall(t)[:1])
+    return [_hit(r, float(r.score), _snippet(r.body, _tokens(r.body), keys))
+            for r in session.execute(stmt).all()]

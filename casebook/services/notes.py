@@ -744,7 +744,7 @@ def save_draft(session: Session, actor: Actor, participant_id: int, content: Not
                           "discarded").format(id=note_id))
     _require_draft(note)
     _require_author(note, actor, tr("change a draft"))
-    check_version(note.version_id, expected_version, tr("this note"))
+    check_version(note.version_id, expected_version, tr("this note"), record=note)
     group = session.get(GroupSession, note.group_session_id) if note.group_session_id else None
     c = _validate(session, participant_id, content, group)
     if _apply(note, c, group):
@@ -760,7 +760,7 @@ def discard_draft(session: Session, actor: Actor, note_id: int, *,
         raise ValidationError({"status": tr("signed notes cannot be deleted; mark the note "
                                             "entered in error instead")})
     _require_author(note, actor, tr("discard a draft"))
-    check_version(note.version_id, expected_version, tr("this note"))
+    check_version(note.version_id, expected_version, tr("this note"), record=note)
     group_id, participant_id = note.group_session_id, note.participant_id
     session.delete(note)
     session.flush()
@@ -805,7 +805,7 @@ def sign_note(session: Session, actor: Actor, note_id: int, *,
     note = _load_note(session, actor, note_id, "sign note")
     _require_draft(note)
     _require_author(note, actor, tr("sign it"))
-    check_version(note.version_id, expected_version, tr("this note"))
+    check_version(note.version_id, expected_version, tr("this note"), record=note)
     problems = _sign_problems(note)
     if problems:
         raise ValidationError(problems)
@@ -866,7 +866,7 @@ def mark_entered_in_error(session: Session, actor: Actor, note_id: int, *, reaso
                                             "discard it instead")})
     if note.entered_in_error_at is not None:
         raise ValidationError({"status": tr("this note is already marked entered in error")})
-    check_version(note.version_id, expected_version, tr("this note"))
+    check_version(note.version_id, expected_version, tr("this note"), record=note)
     errors: dict[str, str] = {}
     note.entered_in_error_reason = clean_text(reason, "reason", errors, required=True,
                                               max_len=500, label=tr("reason"))
@@ -904,7 +904,7 @@ def cosign(session: Session, actor: Actor, note_id: int, *,
     author = session.get(StaffUser, note.author_id)
     if note.author_id == actor.id or author is None or author.supervisor_id != actor.id:
         raise PermissionDenied(tr("You can co-sign only notes written by your team members"))
-    check_version(note.version_id, expected_version, tr("this note"))
+    check_version(note.version_id, expected_version, tr("this note"), record=note)
     note.cosigned_at = utcnow()
     note.cosigned_by_id = actor.id
     session.flush()
@@ -1252,7 +1252,7 @@ def update_group_session(session: Session, actor: Actor, group_session_id: int, 
     """Change the shared part while every attendee's note is still a draft (the
     shared part is signed with each note). Cheap enough for autosave."""
     group = _own_group(session, actor, group_session_id)
-    check_version(group.version_id, expected_version, tr("this group session"))
+    check_version(group.version_id, expected_version, tr("this group session"), record=group)
     notes = list(session.scalars(select(SessionNote)
                                  .where(SessionNote.group_session_id == group.id)))
     if any(n.status == "signed" for n in notes):

@@ -341,7 +341,19 @@ def update_participant(
     expected_version: int | None = None,
 ) -> ParticipantDetail:
     p = require_participant(session, actor, participant_id, action="update")
-    check_version(p.version_id, expected_version, tr("this participant's profile"))
+    if expected_version is not None and p.version_id != expected_version:
+        saved = _detail(session, p).as_fields()
+        wanted = {name: _s(getattr(data, name)) for name in FIELD_NAMES}
+        if not data.record_number:  # left empty: the number is kept, not changed
+            wanted["record_number"] = saved["record_number"]
+        changes = {n: (wanted[n], saved[n]) for n in FIELD_NAMES if wanted[n] != saved[n]}
+        check_version(
+            p.version_id,
+            expected_version,
+            tr("this participant's profile"),
+            record=p,
+            changes=changes,
+        )
     number = data.record_number or p.record_number
     _check_unique_record_number(session, number, p.id)
     changed: list[str] = []
@@ -454,7 +466,7 @@ def discharge(
     expected_version: int | None = None,
 ) -> ParticipantDetail:
     p = require_participant(session, actor, participant_id, action="discharge")
-    check_version(p.version_id, expected_version, tr("this participant's profile"))
+    check_version(p.version_id, expected_version, tr("this participant's profile"), record=p)
     errors: dict[str, str] = {}
     reason = clean_text(
         reason,
@@ -499,7 +511,7 @@ def readmit(
 ) -> ParticipantDetail:
     """Readmission keeps the record number and history; the intake date moves to *on*."""
     p = require_participant(session, actor, participant_id, action="readmit")
-    check_version(p.version_id, expected_version, tr("this participant's profile"))
+    check_version(p.version_id, expected_version, tr("this participant's profile"), record=p)
     if p.status != "discharged":
         raise ValidationError({"status": tr("only a discharged participant can be readmitted")})
     if on > date.today():

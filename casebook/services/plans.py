@@ -326,7 +326,7 @@ def _touch(plan: RecoveryPlan) -> None:
 
 def _lock(plan: RecoveryPlan, expected_version: int | None) -> None:
     check_version(plan.version_id, expected_version,
-                  tr("this recovery plan (version {v})").format(v=plan.version))
+                  tr("this recovery plan (version {v})").format(v=plan.version), record=plan)
 
 
 def _current(session: Session, participant_id: int) -> RecoveryPlan | None:

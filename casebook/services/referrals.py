@@ -437,7 +437,7 @@ def update_referral(
 ) -> ReferralDetail:
     """Edit a draft. Once sent, what was disclosed is on record and stays as it was."""
     r = _load(session, actor, referral_id, "update referral")
-    check_version(r.version_id, expected_version, tr("this referral"))
+    check_version(r.version_id, expected_version, tr("this referral"), record=r)
     if r.status != "draft":
         raise ValidationError(
             {
@@ -587,7 +587,7 @@ def send_referral(
     and the disclosure goes into the accounting of disclosures with the §2.32 notice.
     """
     r = _load(session, actor, referral_id, "send referral")
-    check_version(r.version_id, expected_version, tr("this referral"))
+    check_version(r.version_id, expected_version, tr("this referral"), record=r)
     today = today or date.today()
     now = now or utcnow()
     if r.status != "draft":
@@ -746,7 +746,7 @@ def change_status(
             today=today,
             now=now,
         )
-    check_version(r.version_id, expected_version, tr("this referral"))
+    check_version(r.version_id, expected_version, tr("this referral"), record=r)
     today = today or date.today()
     now = now or utcnow()
     if to_status not in _next_statuses(session, r):
@@ -825,7 +825,7 @@ def close_referral(
     first) are recorded as their own events, noted as implied by the outcome.
     """
     r = _load(session, actor, referral_id, "close referral")
-    check_version(r.version_id, expected_version, tr("this referral"))
+    check_version(r.version_id, expected_version, tr("this referral"), record=r)
     now = now or utcnow()
     errors: dict[str, str] = {}
     note = clean_text(
@@ -891,7 +891,7 @@ def set_follow_up(
 ) -> ReferralDetail:
     """Move the follow-up date of an open referral; the timeline records it."""
     r = _load(session, actor, referral_id, "update referral")
-    check_version(r.version_id, expected_version, tr("this referral"))
+    check_version(r.version_id, expected_version, tr("this referral"), record=r)
     today = today or date.today()
     errors: dict[str, str] = {}
     note = clean_text(note, "note", errors, max_len=_MAX_TEXT, label=tr("note"))
