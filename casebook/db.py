@@ -326,21 +326,37 @@ def session_scope(factory: sessionmaker[Session], *, read_only: bool = False) ->
         if exc.audit:
             _record_refusal(factory, exc.audit)
         raise
-    except StaleDataError:
+    except StaleDataError as exc:
         # Two saves of one record raced past the services' version check (both
         # read it before either wrote); the version column let only one through.
         session.rollback()
         raise ConflictError(
             tr(
-                "Someone else saved this record at the same moment, so your changes were "
-                "not saved. Reload to see their version, then make your changes again"
-            )
+                "Someone else saved {what} at the same moment, so your changes were not "
+                "saved. Reload to see their version, then make your changes again"
+            ).format(what=_record_words(str(exc)))
         ) from None
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+def _record_words(stale_message: str) -> str:
+    """What a StaleDataError was about, in the words the services use."""
+    table = stale_message.split("'")[1] if stale_message.count("'") >= 2 else ""
+    words = {
+        "participant": tr("this participant's profile"),
+        "recovery_plan": tr("this recovery plan"),
+        "referral": tr("this referral"),
+        "consent": tr("this consent"),
+        "counselor": tr("this directory entry"),
+        "session_note": tr("this note"),
+        "group_session": tr("this group session"),
+        "staff_user": tr("this account"),
+    }
+    return words.get(table, tr("this record"))
 
 
 def _record_refusal(factory: sessionmaker[Session], event: dict[str, object]) -> None:

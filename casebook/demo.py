@@ -121,26 +121,59 @@ class SeedSummary:
             "{users} staff accounts, {participants} participants, {notes} session notes, "
             "{plans} recovery plans, {referrals} referrals, {consents} consents, "
             "{assessments} assessments"
-        ).format(users=self.users, participants=self.participants, notes=self.session_notes,
-                 plans=self.recovery_plans, referrals=self.referrals, consents=self.consents,
-                 assessments=self.assessments)
+        ).format(
+            users=self.users,
+            participants=self.participants,
+            notes=self.session_notes,
+            plans=self.recovery_plans,
+            referrals=self.referrals,
+            consents=self.consents,
+            assessments=self.assessments,
+        )
 
 
 # Parents before children: foreign keys are checked row by row as inserts run.
 _TABLE_ORDER = (
-    "staff_user", "counselor", "group_session", "participant", "case_assignment",
-    "recovery_start_change", "recovery_plan", "plan_support", "goal", "goal_rating",
-    "action_step", "session_note", "note_goal", "note_addendum", "assessment", "consent",
-    "referral", "referral_event", "disclosure",
+    "staff_user",
+    "counselor",
+    "group_session",
+    "participant",
+    "case_assignment",
+    "recovery_start_change",
+    "recovery_plan",
+    "plan_support",
+    "goal",
+    "goal_rating",
+    "action_step",
+    "session_note",
+    "note_goal",
+    "note_addendum",
+    "assessment",
+    "consent",
+    "referral",
+    "referral_event",
+    "disclosure",
 )
 _SUMMARY_FIELDS = {
-    "staff_user": "users", "participant": "participants", "case_assignment": "case_assignments",
-    "recovery_start_change": "recovery_start_changes", "recovery_plan": "recovery_plans",
-    "plan_support": "plan_supports", "goal": "goals", "goal_rating": "goal_ratings",
-    "action_step": "action_steps", "session_note": "session_notes", "note_goal": "note_goals",
-    "note_addendum": "note_addenda", "group_session": "group_sessions",
-    "assessment": "assessments", "counselor": "counselors", "consent": "consents",
-    "referral": "referrals", "referral_event": "referral_events", "disclosure": "disclosures",
+    "staff_user": "users",
+    "participant": "participants",
+    "case_assignment": "case_assignments",
+    "recovery_start_change": "recovery_start_changes",
+    "recovery_plan": "recovery_plans",
+    "plan_support": "plan_supports",
+    "goal": "goals",
+    "goal_rating": "goal_ratings",
+    "action_step": "action_steps",
+    "session_note": "session_notes",
+    "note_goal": "note_goals",
+    "note_addendum": "note_addenda",
+    "group_session": "group_sessions",
+    "assessment": "assessments",
+    "counselor": "counselors",
+    "consent": "consents",
+    "referral": "referrals",
+    "referral_event": "referral_events",
+    "disclosure": "disclosures",
 }
 
 
@@ -159,8 +192,7 @@ class _Rng(random.Random):
     def randint(self, a: int, b: int) -> int:
         return a + int(self.random() * (b - a + 1))
 
-    def randrange(self, start: int, stop: int | None = None,
-                  step: int = 1) -> int:
+    def randrange(self, start: int, stop: int | None = None, step: int = 1) -> int:
         if stop is None:
             start, stop = 0, start
         return start + step * int(self.random() * ((stop - start + step - 1) // step))
@@ -200,8 +232,10 @@ class _Topic:
 
 _TOPICS: dict[str, _Topic] = {
     "meetings": _Topic(
-        goal=("Build a steady routine of mutual-help meetings.",
-              "Stay connected to {meeting} and the people there."),
+        goal=(
+            "Build a steady routine of mutual-help meetings.",
+            "Stay connected to {meeting} and the people there.",
+        ),
         intervention=(
             "Reviewed the meeting list with {name} and picked two meetings that fit the bus "
             "schedule.",
@@ -232,8 +266,7 @@ _TOPICS: dict[str, _Topic] = {
     "cravings": _Topic(
         goal=("Notice cravings early and get through them without using.",),
         intervention=(
-            "Practised urge surfing: waited out a craving together, rating it every five "
-            "minutes.",
+            "Practised urge surfing: waited out a craving together, rating it every five minutes.",
             "Played the tape forward with {name}: what happens after the first drink or hit.",
             "Went over the trigger list in {pos} recovery plan and added payday weekends.",
             "Shared how I got through cravings in my first year and what helped.",
@@ -295,10 +328,8 @@ _TOPICS: dict[str, _Topic] = {
             "Reviewed early warning signs in the WRAP together.",
         ),
         response=(
-            "{name} described a few good days and recognised isolating as an early warning "
-            "sign.",
-            "{name} said the anxiety has been bad in the mornings but eases after getting "
-            "outside.",
+            "{name} described a few good days and recognised isolating as an early warning sign.",
+            "{name} said the anxiety has been bad in the mornings but eases after getting outside.",
             "{name} has been keeping the routine on most days and is sleeping better.",
             "{name} said the week was heavy and struggled to get out of bed on two days.",
         ),
@@ -323,10 +354,14 @@ _TOPICS: dict[str, _Topic] = {
             "{name} is sleeping about six hours most nights, up from four.",
             "{name} said nightmares are still waking {obj} up a few times a week.",
         ),
-        said=("“I'm up at 3 am every night, staring at the ceiling.”",
-              "“Cutting the energy drinks actually worked.”"),
-        plan=("Keep the sleep log for two weeks and share it with the prescriber.",
-              "Bring up the nightmares at the next counseling appointment."),
+        said=(
+            "“I'm up at 3 am every night, staring at the ceiling.”",
+            "“Cutting the energy drinks actually worked.”",
+        ),
+        plan=(
+            "Keep the sleep log for two weeks and share it with the prescriber.",
+            "Bring up the nightmares at the next counseling appointment.",
+        ),
     ),
     "medication": _Topic(
         goal=("Stay on {med} as prescribed.",),
@@ -341,10 +376,14 @@ _TOPICS: dict[str, _Topic] = {
             "{name} said {med} is helping but the side effects are annoying.",
             "{name} ran out of {med} for two days because of the insurance problem.",
         ),
-        said=("“People at the meeting told me I'm not really clean on {med}. That stung.”",
-              "“I feel steadier since I've been taking it every day.”"),
-        plan=("Follow up with the pharmacy on Friday about the refill.",
-              "{name} will raise the side effects with the prescriber at the next visit."),
+        said=(
+            "“People at the meeting told me I'm not really clean on {med}. That stung.”",
+            "“I feel steadier since I've been taking it every day.”",
+        ),
+        plan=(
+            "Follow up with the pharmacy on Friday about the refill.",
+            "{name} will raise the side effects with the prescriber at the next visit.",
+        ),
     ),
     "health_appt": _Topic(
         goal=("Take care of physical health.",),
@@ -358,11 +397,14 @@ _TOPICS: dict[str, _Topic] = {
             "{name} was nervous in the waiting room but asked all the questions on the list.",
             "{name} missed the appointment because the ride fell through.",
         ),
-        said=("“I haven't seen a dentist in ten years.”",
-              "“The doctor actually listened to me this time.”"),
-        plan=("Reschedule the missed appointment and book medical transportation 48 hours "
-              "ahead.",
-              "Check in after the follow-up visit on {day}."),
+        said=(
+            "“I haven't seen a dentist in ten years.”",
+            "“The doctor actually listened to me this time.”",
+        ),
+        plan=(
+            "Reschedule the missed appointment and book medical transportation 48 hours ahead.",
+            "Check in after the follow-up visit on {day}.",
+        ),
     ),
     "housing": _Topic(
         goal=("Find and keep safe, stable housing.",),
@@ -379,11 +421,15 @@ _TOPICS: dict[str, _Topic] = {
             "{name} is still couch-surfing at a cousin's place, where people are using.",
             "{name} paid this month's rent on time for the third month in a row.",
         ),
-        said=("“I just want a door that locks and a key that's mine.”",
-              "“The house rules are strict, but I need that right now.”"),
-        plan=("Bring ID, income letter and the signed release to the housing office on {day}.",
-              "Follow up with the recovery residence manager about a move-in date.",
-              "Check the waitlist status at the end of the month."),
+        said=(
+            "“I just want a door that locks and a key that's mine.”",
+            "“The house rules are strict, but I need that right now.”",
+        ),
+        plan=(
+            "Bring ID, income letter and the signed release to the housing office on {day}.",
+            "Follow up with the recovery residence manager about a move-in date.",
+            "Check the waitlist status at the end of the month.",
+        ),
     ),
     "benefits": _Topic(
         goal=("Get the benefits {name} is eligible for.",),
@@ -392,8 +438,10 @@ _TOPICS: dict[str, _Topic] = {
             "Went through the Medicaid renewal letter together and filled out the form.",
             "Made a call to the Social Security office with {name} about the SSI appeal.",
         ),
-        response=("{name} got the SNAP renewal approved.",
-                  "{name} is still waiting for a decision on the SSI appeal."),
+        response=(
+            "{name} got the SNAP renewal approved.",
+            "{name} is still waiting for a decision on the SSI appeal.",
+        ),
         said=("“I hate dealing with these offices. They make you feel like nothing.”",),
         plan=("Watch the mail for the Medicaid decision; call if nothing by the 15th.",),
     ),
@@ -410,41 +458,56 @@ _TOPICS: dict[str, _Topic] = {
             "{name} has an interview at the warehouse on {day}.",
             "{name} started a part-time job at the grocery store and is proud of the first "
             "paycheck.",
-            "{name} was turned down again because of the background check and felt "
-            "discouraged.",
+            "{name} was turned down again because of the background check and felt discouraged.",
             "{name} applied to {n} jobs this week.",
         ),
-        said=("“I want to be somebody who gets up and goes to work.”",
-              "“They took one look at my record and that was it.”"),
-        plan=("{name} will follow up by phone on the applications.",
-              "Look into second-chance employers and the job fair at the library.",
-              "Plan meetings around the new work schedule."),
+        said=(
+            "“I want to be somebody who gets up and goes to work.”",
+            "“They took one look at my record and that was it.”",
+        ),
+        plan=(
+            "{name} will follow up by phone on the applications.",
+            "Look into second-chance employers and the job fair at the library.",
+            "Plan meetings around the new work schedule.",
+        ),
     ),
     "education": _Topic(
         goal=("Go back to school.",),
-        intervention=("Helped {name} register for the GED class at the adult learning center.",
-                      "Found free online practice tests and set up an account together."),
-        response=("{name} passed the math section of the GED.",
-                  "{name} went to the first class and said it was less scary than expected."),
+        intervention=(
+            "Helped {name} register for the GED class at the adult learning center.",
+            "Found free online practice tests and set up an account together.",
+        ),
+        response=(
+            "{name} passed the math section of the GED.",
+            "{name} went to the first class and said it was less scary than expected.",
+        ),
         said=("“I always felt stupid in school. Maybe I wasn't.”",),
         plan=("Study for the reading section twice a week at the library.",),
     ),
     "documents": _Topic(
         goal=("Get identity documents in order.",),
-        intervention=("Ordered a copy of {name}'s birth certificate online together.",
-                      "Went with {name} to the registry for the state ID card."),
-        response=("{name} has the state ID now and can open a bank account.",
-                  "The birth certificate has not arrived yet."),
+        intervention=(
+            "Ordered a copy of {name}'s birth certificate online together.",
+            "Went with {name} to the registry for the state ID card.",
+        ),
+        response=(
+            "{name} has the state ID now and can open a bank account.",
+            "The birth certificate has not arrived yet.",
+        ),
         said=("“Without ID you can't do anything.”",),
         plan=("Open a bank account once the ID card arrives.",),
     ),
     "legal": _Topic(
         goal=("Meet court and probation requirements.",),
-        intervention=("Wrote a letter confirming peer support attendance for {name}'s "
-                      "probation officer (release on file).",
-                      "Helped {name} plan the route to the courthouse for the hearing."),
-        response=("{name} made it to court on time and the case was continued.",
-                  "{name} is worried about the upcoming hearing."),
+        intervention=(
+            "Wrote a letter confirming peer support attendance for {name}'s "
+            "probation officer (release on file).",
+            "Helped {name} plan the route to the courthouse for the hearing.",
+        ),
+        response=(
+            "{name} made it to court on time and the case was continued.",
+            "{name} is worried about the upcoming hearing.",
+        ),
         said=("“I just want this case behind me.”",),
         plan=("Check in the day after the hearing on {day}.",),
     ),
@@ -462,36 +525,50 @@ _TOPICS: dict[str, _Topic] = {
             "The visit with the kids went well; {name} said they hugged {obj} at the end.",
             "{name} said the {relation} is not ready to talk yet, and that hurt.",
         ),
-        said=("“My {relation} said she's proud of me. I didn't know what to say.”",
-              "“I missed so much of their lives.”"),
-        plan=("{name} will write a letter to {pos} {relation} this week.",
-              "Plan something for the next visit, maybe the park if the weather holds."),
+        said=(
+            "“My {relation} said she's proud of me. I didn't know what to say.”",
+            "“I missed so much of their lives.”",
+        ),
+        plan=(
+            "{name} will write a letter to {pos} {relation} this week.",
+            "Plan something for the next visit, maybe the park if the weather holds.",
+        ),
     ),
     "social": _Topic(
         goal=("Build a sober social life.",),
-        intervention=("Looked up free sober events this month with {name}.",
-                      "Invited {name} to the recovery center's Friday game night."),
-        response=("{name} came to game night and stayed the whole time.",
-                  "{name} said weekends are lonely without the old crowd."),
-        said=("“All my friends were using friends.”",
-              "“I didn't know sober people had this much fun.”"),
+        intervention=(
+            "Looked up free sober events this month with {name}.",
+            "Invited {name} to the recovery center's Friday game night.",
+        ),
+        response=(
+            "{name} came to game night and stayed the whole time.",
+            "{name} said weekends are lonely without the old crowd.",
+        ),
+        said=(
+            "“All my friends were using friends.”",
+            "“I didn't know sober people had this much fun.”",
+        ),
         plan=("Try the recovery softball practice on {day}.",),
     ),
     "spiritual": _Topic(
         goal=("Reconnect with faith and meaning.",),
-        intervention=("Talked about what gives {name} a sense of purpose.",
-                      "Helped {name} find a church near the new apartment."),
-        response=("{name} went to service on Sunday and talked to the pastor afterwards.",
-                  "{name} has started meditating ten minutes a day."),
+        intervention=(
+            "Talked about what gives {name} a sense of purpose.",
+            "Helped {name} find a church near the new apartment.",
+        ),
+        response=(
+            "{name} went to service on Sunday and talked to the pastor afterwards.",
+            "{name} has started meditating ten minutes a day.",
+        ),
         said=("“I need something bigger than me.”",),
         plan=("Keep the ten-minute meditation going.",),
     ),
     "milestone": _Topic(
         goal=("Celebrate recovery milestones.",),
-        intervention=("Celebrated {name}'s recovery milestone and talked about what made it "
-                      "possible.",),
-        response=("{name} picked up a chip at {meeting} and said it felt good to be "
-                  "recognised.",),
+        intervention=(
+            "Celebrated {name}'s recovery milestone and talked about what made it possible.",
+        ),
+        response=("{name} picked up a chip at {meeting} and said it felt good to be recognised.",),
         said=("“A year ago I couldn't imagine this.”",),
         plan=("Write down three things that helped, to remember on hard days.",),
     ),
@@ -503,20 +580,33 @@ _TOPICS: dict[str, _Topic] = {
             "Gave a naloxone kit and went over overdose signs; talked about not using alone.",
             "Helped {name} call the treatment center about an intensive outpatient program.",
         ),
-        response=("{name} used twice after the funeral and said {pos} wants to start over.",
-                  "{name} was ashamed at first but opened up once we talked about my own "
-                  "relapses."),
-        said=("“I thought I had it handled. I didn't.”",
-              "“I don't want to go back to where I was.”"),
-        plan=("Update the relapse-prevention plan together on {day}.",
-              "Daily check-ins by text for the next week."),
+        response=(
+            "{name} used twice after the funeral and said {pos} wants to start over.",
+            "{name} was ashamed at first but opened up once we talked about my own relapses.",
+        ),
+        said=(
+            "“I thought I had it handled. I didn't.”",
+            "“I don't want to go back to where I was.”",
+        ),
+        plan=(
+            "Update the relapse-prevention plan together on {day}.",
+            "Daily check-ins by text for the next week.",
+        ),
     ),
 }
 
 # The topics a plan goal's domain leads a session to.
 _DOMAIN_TOPICS = {
-    "health": ("cravings", "coping", "mood", "sleep", "medication", "health_appt",
-               "return_to_use", "meetings"),
+    "health": (
+        "cravings",
+        "coping",
+        "mood",
+        "sleep",
+        "medication",
+        "health_appt",
+        "return_to_use",
+        "meetings",
+    ),
     "home": ("housing", "benefits", "housing"),
     "purpose": ("employment", "education", "documents", "legal", "employment"),
     "community": ("family", "social", "spiritual", "meetings", "milestone"),
@@ -568,19 +658,23 @@ _CHECK_IN = (
 _OUTREACH = _Topic(
     goal=("Re-engage {name} in peer support.", "Reconnect after missed contacts."),
     intervention=(
-        "Called the number on file; no answer. Left a voicemail with the center's callback "
-        "number.",
+        "Called the number on file; no answer. Left a voicemail with the center's callback number.",
         "Sent a text: “Hi {name}, thinking of you. Call or text when you can.”",
         "Stopped by the last known address; no one answered. Left a card in the door.",
         "Asked at the day shelter and the drop-in center; {name} has not been seen this week.",
     ),
-    response=("No response at the time of this note.", "Message delivered; no reply yet.",
-              "Voicemail box full; could not leave a message."),
+    response=(
+        "No response at the time of this note.",
+        "Message delivered; no reply yet.",
+        "Voicemail box full; could not leave a message.",
+    ),
     said=("No contact made.",),
-    plan=("Try again in {n} days by phone and text.",
-          "If there is no contact within a week, discuss with supervisor and call the "
-          "emergency contact (release on file).",
-          "Try the drop-in center on {day}."),
+    plan=(
+        "Try again in {n} days by phone and text.",
+        "If there is no contact within a week, discuss with supervisor and call the "
+        "emergency contact (release on file).",
+        "Try the drop-in center on {day}.",
+    ),
 )
 _COLLATERAL = _Topic(
     goal=("Coordinate supports with {name}'s {relation} (written consent on file).",),
@@ -589,28 +683,38 @@ _COLLATERAL = _Topic(
         "Returned a call from {name}'s {relation}, who was worried after a missed visit.",
         "Talked with {pos} {relation} about the upcoming move and what help is needed.",
     ),
-    response=("The {relation} was relieved to hear {name} is engaged and asked how to help.",
-              "The {relation} shared concerns about money and will encourage {name} to bring it "
-              "up at the next session."),
+    response=(
+        "The {relation} was relieved to hear {name} is engaged and asked how to help.",
+        "The {relation} shared concerns about money and will encourage {name} to bring it "
+        "up at the next session.",
+    ),
     said=("The {relation} said {name} has seemed more like {pos} old self lately.",),
-    plan=("Let {name} know about the call at the next session, as agreed.",
-          "No further contact with the {relation} unless {name} asks."),
+    plan=(
+        "Let {name} know about the call at the next session, as agreed.",
+        "No further contact with the {relation} unless {name} asks.",
+    ),
 )
 _GROUP = _Topic(
-    goal=("Build connection with peers in recovery.",
-          "Attend peer support group to strengthen recovery supports."),
-    intervention=("Facilitated the group “{topic}”; {name} took part in the check-in round "
-                  "and the pair exercise.",
-                  "Peer-led group on “{topic}”. Shared my own experience to open the "
-                  "discussion."),
-    response=("{name} shared about {pos} week and offered encouragement to a newer member.",
-              "{name} mostly listened and said afterwards the topic hit home.",
-              "{name} talked openly about {pos} own triggers and got good feedback.",
-              "{name} arrived late but joined in during the second half."),
-    said=("“It helps to know I'm not the only one.”",
-          "“I didn't say much, but I'll be back.”"),
-    plan=("Invited {name} to the next group; follow up individually on {day}.",
-          "Check in individually this week about what came up in group."),
+    goal=(
+        "Build connection with peers in recovery.",
+        "Attend peer support group to strengthen recovery supports.",
+    ),
+    intervention=(
+        "Facilitated the group “{topic}”; {name} took part in the check-in round "
+        "and the pair exercise.",
+        "Peer-led group on “{topic}”. Shared my own experience to open the discussion.",
+    ),
+    response=(
+        "{name} shared about {pos} week and offered encouragement to a newer member.",
+        "{name} mostly listened and said afterwards the topic hit home.",
+        "{name} talked openly about {pos} own triggers and got good feedback.",
+        "{name} arrived late but joined in during the second half.",
+    ),
+    said=("“It helps to know I'm not the only one.”", "“I didn't say much, but I'll be back.”"),
+    plan=(
+        "Invited {name} to the next group; follow up individually on {day}.",
+        "Check in individually this week about what came up in group.",
+    ),
 )
 _RISKS = {
     "overdose_risk": (
@@ -634,37 +738,68 @@ _RISKS = {
         "Daily check-ins until things settle; supervisor informed.",
     ),
 }
-_RISK_PICK = _Weighted([("overdose_risk", 0.35), ("housing_loss", 0.3), ("self_harm", 0.2),
-                        ("crisis", 0.15)])
+_RISK_PICK = _Weighted(
+    [("overdose_risk", 0.35), ("housing_loss", 0.3), ("self_harm", 0.2), ("crisis", 0.15)]
+)
 
-_MEETINGS_SU = ("AA", "NA", "SMART Recovery", "Recovery Dharma", "Celebrate Recovery",
-                "the Tuesday night women's meeting", "the All Recovery meeting at the center",
-                "the Saturday morning NA meeting")
-_MEETINGS_MH = ("the NAMI peer support group", "the DBSA group", "the Hearing Voices group",
-                "the wellness group at the center")
+_MEETINGS_SU = (
+    "AA",
+    "NA",
+    "SMART Recovery",
+    "Recovery Dharma",
+    "Celebrate Recovery",
+    "the Tuesday night women's meeting",
+    "the All Recovery meeting at the center",
+    "the Saturday morning NA meeting",
+)
+_MEETINGS_MH = (
+    "the NAMI peer support group",
+    "the DBSA group",
+    "the Hearing Voices group",
+    "the wellness group at the center",
+)
 _MEDS_SU = ("Suboxone", "methadone", "the Vivitrol shot", "buprenorphine")
 _MEDS_MH = ("the antidepressant", "psychiatric medication", "the mood stabilizer")
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
 _IN_PERSON_LOCATIONS = (
-    "Recovery center, peer office", "Recovery center, peer office", "Coffee shop on Main Street",
-    "Participant's home", "Public library", "Riverside Park", "Community health center lobby",
-    "Drop-in center", "Recovery center, kitchen table", "Walking meeting around the block",
+    "Recovery center, peer office",
+    "Recovery center, peer office",
+    "Coffee shop on Main Street",
+    "Participant's home",
+    "Public library",
+    "Riverside Park",
+    "Community health center lobby",
+    "Drop-in center",
+    "Recovery center, kitchen table",
+    "Walking meeting around the block",
 )
 _GROUP_TOPICS = (
-    "Coping with cravings", "Building a sober support network",
-    "Relapse prevention: triggers and warning signs", "WRAP basics",
-    "Managing stress and anxiety", "Healthy relationships and boundaries",
-    "Budgeting on a tight income", "Job readiness: telling your story", "Holiday survival plan",
-    "Self-care and sleep", "Gratitude and goal setting", "Grief and loss in recovery",
-    "Naloxone training and overdose prevention", "Talking to family about recovery",
+    "Coping with cravings",
+    "Building a sober support network",
+    "Relapse prevention: triggers and warning signs",
+    "WRAP basics",
+    "Managing stress and anxiety",
+    "Healthy relationships and boundaries",
+    "Budgeting on a tight income",
+    "Job readiness: telling your story",
+    "Holiday survival plan",
+    "Self-care and sleep",
+    "Gratitude and goal setting",
+    "Grief and loss in recovery",
+    "Naloxone training and overdose prevention",
+    "Talking to family about recovery",
 )
 _ADDENDA = (
-    ("Late entry", "{name} called back after the session to say the appointment was moved to "
-     "{day}."),
-    ("Clarification", "The referral discussed in this note is to the counselor named in the "
-     "consent on file, not the clinic mentioned."),
-    ("Additional information", "{name}'s {relation} dropped off the paperwork the next "
-     "morning."),
+    (
+        "Late entry",
+        "{name} called back after the session to say the appointment was moved to {day}.",
+    ),
+    (
+        "Clarification",
+        "The referral discussed in this note is to the counselor named in the "
+        "consent on file, not the clinic mentioned.",
+    ),
+    ("Additional information", "{name}'s {relation} dropped off the paperwork the next morning."),
 )
 
 # (statement in the participant's words, measurable target,
@@ -673,233 +808,523 @@ _ADDENDA = (
 _GoalSpec = tuple[str, str, str, tuple[tuple[str, str, str], ...]]
 _GOALS: dict[str, tuple[_GoalSpec, ...]] = {
     "health": (
-        ("su", "I want to stay clean and feel good in my own body again.",
-         "No use for 90 days in a row (self-report at weekly check-ins)",
-         (("Go to at least three meetings a week", "participant", ""),
-          ("Ask someone at a meeting to be my sponsor", "participant", ""),
-          ("Weekly check-in call about cravings", "specialist", ""))),
-        ("su", "Stay on my Suboxone and stop using on top of it.",
-         "Keep every prescriber visit and have 8 weeks of clean screens",
-         (("Keep the Thursday prescriber appointments", "participant", ""),
-          ("Set up phone reminders for doses and visits", "specialist", ""),
-          ("Review the dose if cravings continue", "other", "Prescriber, Unity Health"))),
-        ("su", "Cut my drinking back to weekends, then stop.",
-         "No drinking Monday to Friday for 6 weeks, tracked in a drink diary",
-         (("Keep the drink diary every day", "participant", ""),
-          ("Go over the diary together each week", "specialist", ""))),
-        ("su", "Never use alone again and always carry naloxone.",
-         "Naloxone on me at every session; Never Use Alone number saved in my phone",
-         (("Pick up a naloxone kit", "participant", ""),
-          ("Teach my roommate how to use naloxone", "participant", ""),
-          ("Bring fentanyl test strips to the next session", "specialist", ""))),
-        ("any", "Sleep through the night without needing pills.",
-         "Six hours of sleep on 5 nights a week, tracked in a sleep log",
-         (("Keep a sleep log", "participant", ""),
-          ("No screens after 11 pm", "participant", ""),
-          ("Bring the sleep log to the doctor", "other", "Primary care, community health "
-           "center"))),
-        ("mh", "Go a whole month without a panic attack making me leave work.",
-         "Fewer than two early departures from work a month",
-         (("Practise box breathing every morning", "participant", ""),
-          ("Role-play what to say to my supervisor", "specialist", ""))),
-        ("any", "Get my teeth fixed so I can smile again.",
-         "Finish the dental treatment plan at the community health center",
-         (("Call the dental clinic for a first appointment", "participant", ""),
-          ("Arrange medical transportation", "specialist", ""),
-          ("Send the treatment plan and cost estimate", "other", "Dental clinic"))),
-        ("mh", "Find a therapist I actually like and keep going.",
-         "Six sessions with the same counselor",
-         (("Look at the counselor list together", "specialist", ""),
-          ("Go to the first appointment", "participant", ""))),
-        ("any", "Walk every day because it helps my mood.",
-         "A 20-minute walk on at least 5 days a week",
-         (("Walk after lunch", "participant", ""),
-          ("Walking meeting once a week", "specialist", ""))),
-        ("any", "Quit smoking, or at least cut down to half a pack.",
-         "Ten cigarettes a day or fewer, with nicotine patches",
-         (("Ask the doctor about patches", "participant", ""),
-          ("Call the quit line together", "specialist", ""))),
-        ("mh", "Take my meds every day even when I feel fine.",
-         "No missed doses for 30 days (pill organizer check)",
-         (("Buy a weekly pill organizer", "participant", ""),
-          ("Set a daily phone alarm", "participant", ""),
-          ("Review side effects at the next visit", "other", "Psychiatric prescriber"))),
+        (
+            "su",
+            "I want to stay clean and feel good in my own body again.",
+            "No use for 90 days in a row (self-report at weekly check-ins)",
+            (
+                ("Go to at least three meetings a week", "participant", ""),
+                ("Ask someone at a meeting to be my sponsor", "participant", ""),
+                ("Weekly check-in call about cravings", "specialist", ""),
+            ),
+        ),
+        (
+            "su",
+            "Stay on my Suboxone and stop using on top of it.",
+            "Keep every prescriber visit and have 8 weeks of clean screens",
+            (
+                ("Keep the Thursday prescriber appointments", "participant", ""),
+                ("Set up phone reminders for doses and visits", "specialist", ""),
+                ("Review the dose if cravings continue", "other", "Prescriber, Unity Health"),
+            ),
+        ),
+        (
+            "su",
+            "Cut my drinking back to weekends, then stop.",
+            "No drinking Monday to Friday for 6 weeks, tracked in a drink diary",
+            (
+                ("Keep the drink diary every day", "participant", ""),
+                ("Go over the diary together each week", "specialist", ""),
+            ),
+        ),
+        (
+            "su",
+            "Never use alone again and always carry naloxone.",
+            "Naloxone on me at every session; Never Use Alone number saved in my phone",
+            (
+                ("Pick up a naloxone kit", "participant", ""),
+                ("Teach my roommate how to use naloxone", "participant", ""),
+                ("Bring fentanyl test strips to the next session", "specialist", ""),
+            ),
+        ),
+        (
+            "any",
+            "Sleep through the night without needing pills.",
+            "Six hours of sleep on 5 nights a week, tracked in a sleep log",
+            (
+                ("Keep a sleep log", "participant", ""),
+                ("No screens after 11 pm", "participant", ""),
+                (
+                    "Bring the sleep log to the doctor",
+                    "other",
+                    "Primary care, community health center",
+                ),
+            ),
+        ),
+        (
+            "mh",
+            "Go a whole month without a panic attack making me leave work.",
+            "Fewer than two early departures from work a month",
+            (
+                ("Practise box breathing every morning", "participant", ""),
+                ("Role-play what to say to my supervisor", "specialist", ""),
+            ),
+        ),
+        (
+            "any",
+            "Get my teeth fixed so I can smile again.",
+            "Finish the dental treatment plan at the community health center",
+            (
+                ("Call the dental clinic for a first appointment", "participant", ""),
+                ("Arrange medical transportation", "specialist", ""),
+                ("Send the treatment plan and cost estimate", "other", "Dental clinic"),
+            ),
+        ),
+        (
+            "mh",
+            "Find a therapist I actually like and keep going.",
+            "Six sessions with the same counselor",
+            (
+                ("Look at the counselor list together", "specialist", ""),
+                ("Go to the first appointment", "participant", ""),
+            ),
+        ),
+        (
+            "any",
+            "Walk every day because it helps my mood.",
+            "A 20-minute walk on at least 5 days a week",
+            (
+                ("Walk after lunch", "participant", ""),
+                ("Walking meeting once a week", "specialist", ""),
+            ),
+        ),
+        (
+            "any",
+            "Quit smoking, or at least cut down to half a pack.",
+            "Ten cigarettes a day or fewer, with nicotine patches",
+            (
+                ("Ask the doctor about patches", "participant", ""),
+                ("Call the quit line together", "specialist", ""),
+            ),
+        ),
+        (
+            "mh",
+            "Take my meds every day even when I feel fine.",
+            "No missed doses for 30 days (pill organizer check)",
+            (
+                ("Buy a weekly pill organizer", "participant", ""),
+                ("Set a daily phone alarm", "participant", ""),
+                ("Review side effects at the next visit", "other", "Psychiatric prescriber"),
+            ),
+        ),
     ),
     "home": (
-        ("any", "Get my own apartment where my kids can visit.", "A signed lease in my name",
-         (("Fill out the housing authority application", "participant", ""),
-          ("Gather ID, income letter and references", "participant", ""),
-          ("Check the waitlist status every month", "specialist", ""))),
-        ("su", "Move out of the shelter into sober housing.", "Move into a recovery residence",
-         (("Call three recovery residences", "participant", ""),
-          ("Help with the first week's rent application", "specialist", ""),
-          ("Interview and house tour", "other", "Recovery residence manager"))),
-        ("any", "Keep my place, no more late rent.", "Rent paid on time for 6 months in a row",
-         (("Set up automatic payment on payday", "participant", ""),
-          ("Make a monthly budget together", "specialist", ""))),
-        ("any", "Get on the housing voucher list and stay on it.",
-         "Application in and the yearly update returned on time",
-         (("Submit the voucher application", "participant", ""),
-          ("Put the renewal date on the calendar", "specialist", ""))),
-        ("mh", "Make my room feel like home, not just a place to crash.",
-         "Bed frame and curtains bought; room cleaned every Sunday",
-         (("Go to the furniture bank", "participant", ""),
-          ("Arrange a furniture bank referral", "specialist", ""))),
-        ("any", "Fix things with my landlord so I don't get evicted.",
-         "A written payment plan with the landlord",
-         (("Call legal aid about the notice", "participant", ""),
-          ("Apply for emergency rental assistance", "specialist", ""),
-          ("Review the payment plan", "other", "Legal aid housing attorney"))),
-        ("su", "Live somewhere without people using around me.",
-         "Moved out of my cousin's apartment",
-         (("Make a list of sober friends with a spare room", "participant", ""),
-          ("Look at recovery residence openings", "specialist", ""))),
-        ("any", "Learn to budget so money lasts the whole month.",
-         "Grocery money left in the last week of the month, three months running",
-         (("Write down every expense for a month", "participant", ""),
-          ("Go through the budget worksheet together", "specialist", ""))),
+        (
+            "any",
+            "Get my own apartment where my kids can visit.",
+            "A signed lease in my name",
+            (
+                ("Fill out the housing authority application", "participant", ""),
+                ("Gather ID, income letter and references", "participant", ""),
+                ("Check the waitlist status every month", "specialist", ""),
+            ),
+        ),
+        (
+            "su",
+            "Move out of the shelter into sober housing.",
+            "Move into a recovery residence",
+            (
+                ("Call three recovery residences", "participant", ""),
+                ("Help with the first week's rent application", "specialist", ""),
+                ("Interview and house tour", "other", "Recovery residence manager"),
+            ),
+        ),
+        (
+            "any",
+            "Keep my place, no more late rent.",
+            "Rent paid on time for 6 months in a row",
+            (
+                ("Set up automatic payment on payday", "participant", ""),
+                ("Make a monthly budget together", "specialist", ""),
+            ),
+        ),
+        (
+            "any",
+            "Get on the housing voucher list and stay on it.",
+            "Application in and the yearly update returned on time",
+            (
+                ("Submit the voucher application", "participant", ""),
+                ("Put the renewal date on the calendar", "specialist", ""),
+            ),
+        ),
+        (
+            "mh",
+            "Make my room feel like home, not just a place to crash.",
+            "Bed frame and curtains bought; room cleaned every Sunday",
+            (
+                ("Go to the furniture bank", "participant", ""),
+                ("Arrange a furniture bank referral", "specialist", ""),
+            ),
+        ),
+        (
+            "any",
+            "Fix things with my landlord so I don't get evicted.",
+            "A written payment plan with the landlord",
+            (
+                ("Call legal aid about the notice", "participant", ""),
+                ("Apply for emergency rental assistance", "specialist", ""),
+                ("Review the payment plan", "other", "Legal aid housing attorney"),
+            ),
+        ),
+        (
+            "su",
+            "Live somewhere without people using around me.",
+            "Moved out of my cousin's apartment",
+            (
+                ("Make a list of sober friends with a spare room", "participant", ""),
+                ("Look at recovery residence openings", "specialist", ""),
+            ),
+        ),
+        (
+            "any",
+            "Learn to budget so money lasts the whole month.",
+            "Grocery money left in the last week of the month, three months running",
+            (
+                ("Write down every expense for a month", "participant", ""),
+                ("Go through the budget worksheet together", "specialist", ""),
+            ),
+        ),
     ),
     "purpose": (
-        ("any", "Get my GED.", "Pass all four GED subject tests",
-         (("Register for the class at the adult learning center", "participant", ""),
-          ("Find free practice tests online", "specialist", ""),
-          ("Confirm the class schedule", "other", "Adult learning center"))),
-        ("any", "Go back to work part time.", "Hired for a job of 15 to 25 hours a week",
-         (("Update my résumé", "participant", ""),
-          ("Practise interview questions", "specialist", ""),
-          ("Job leads from the career center", "other", "Vocational rehabilitation "
-           "counselor"))),
-        ("any", "Get my driver's license back.", "Fees paid and road test passed",
-         (("Get the reinstatement letter from the registry", "participant", ""),
-          ("Help set up a payment plan for the fees", "specialist", ""))),
-        ("any", "Volunteer at the food bank like I used to.",
-         "One volunteer shift a week for two months",
-         (("Call the volunteer coordinator", "participant", ""),
-          ("Go to the first shift together", "specialist", ""))),
-        ("any", "Become a peer specialist myself one day.",
-         "Finish the 46-hour peer recovery specialist training",
-         (("Apply for the spring training", "participant", ""),
-          ("Write a reference letter", "specialist", ""))),
-        ("any", "Get my ID and birth certificate so I can apply for things.",
-         "State ID card in hand",
-         (("Order the birth certificate online", "participant", ""),
-          ("Pay the fee with the center's voucher", "specialist", ""))),
-        ("any", "Finish my associate's degree.", "Register for two classes next semester",
-         (("Meet the college advisor", "participant", ""),
-          ("Look into financial aid together", "specialist", ""))),
-        ("su", "Deal with my court fines so I can move on.",
-         "Payment plan set up and every payment on time",
-         (("Go to the clerk's office to ask for a payment plan", "participant", ""),
-          ("Write a letter about program participation", "specialist", ""),
-          ("Approve the payment plan", "other", "Probation officer"))),
+        (
+            "any",
+            "Get my GED.",
+            "Pass all four GED subject tests",
+            (
+                ("Register for the class at the adult learning center", "participant", ""),
+                ("Find free practice tests online", "specialist", ""),
+                ("Confirm the class schedule", "other", "Adult learning center"),
+            ),
+        ),
+        (
+            "any",
+            "Go back to work part time.",
+            "Hired for a job of 15 to 25 hours a week",
+            (
+                ("Update my résumé", "participant", ""),
+                ("Practise interview questions", "specialist", ""),
+                (
+                    "Job leads from the career center",
+                    "other",
+                    "Vocational rehabilitation counselor",
+                ),
+            ),
+        ),
+        (
+            "any",
+            "Get my driver's license back.",
+            "Fees paid and road test passed",
+            (
+                ("Get the reinstatement letter from the registry", "participant", ""),
+                ("Help set up a payment plan for the fees", "specialist", ""),
+            ),
+        ),
+        (
+            "any",
+            "Volunteer at the food bank like I used to.",
+            "One volunteer shift a week for two months",
+            (
+                ("Call the volunteer coordinator", "participant", ""),
+                ("Go to the first shift together", "specialist", ""),
+            ),
+        ),
+        (
+            "any",
+            "Become a peer specialist myself one day.",
+            "Finish the 46-hour peer recovery specialist training",
+            (
+                ("Apply for the spring training", "participant", ""),
+                ("Write a reference letter", "specialist", ""),
+            ),
+        ),
+        (
+            "any",
+            "Get my ID and birth certificate so I can apply for things.",
+            "State ID card in hand",
+            (
+                ("Order the birth certificate online", "participant", ""),
+                ("Pay the fee with the center's voucher", "specialist", ""),
+            ),
+        ),
+        (
+            "any",
+            "Finish my associate's degree.",
+            "Register for two classes next semester",
+            (
+                ("Meet the college advisor", "participant", ""),
+                ("Look into financial aid together", "specialist", ""),
+            ),
+        ),
+        (
+            "su",
+            "Deal with my court fines so I can move on.",
+            "Payment plan set up and every payment on time",
+            (
+                ("Go to the clerk's office to ask for a payment plan", "participant", ""),
+                ("Write a letter about program participation", "specialist", ""),
+                ("Approve the payment plan", "other", "Probation officer"),
+            ),
+        ),
     ),
     "community": (
-        ("su", "Have sober friends to hang out with on weekends.",
-         "One sober activity with friends every weekend",
-         (("Go to game night at the center", "participant", ""),
-          ("Share the sober events calendar", "specialist", ""))),
-        ("any", "Reconnect with my mom.", "A call with my mom every week; visit on her birthday",
-         (("Write her a letter first", "participant", ""),
-          ("Practise what I want to say", "specialist", ""))),
-        ("any", "Be a better parent to my son.", "Keep every supervised visit for 3 months",
-         (("Put visits on the calendar", "participant", ""),
-          ("Plan activities for the visits", "participant", ""),
-          ("Confirm the visit schedule", "other", "Family services caseworker"))),
-        ("any", "Go to church again.", "Sunday service twice a month",
-         (("Find a church near home", "participant", ""),
-          ("Look up the bus route together", "specialist", ""))),
-        ("su", "Get a sponsor and work the steps.", "Sponsor in place; step 3 done by the target "
-         "date",
-         (("Ask someone at the home group", "participant", ""),
-          ("Talk about what to look for in a sponsor", "specialist", ""))),
-        ("any", "Join a team or club, something that isn't about using.",
-         "Join the Tuesday rec-league softball team",
-         (("Sign up at the rec center", "participant", ""),
-          ("Help with the sign-up fee waiver", "specialist", ""))),
-        ("any", "Speak up at groups instead of sitting in the back.", "Share at least once a week",
-         (("Sit in the front row", "participant", ""),
-          ("Practise sharing in our sessions", "specialist", ""))),
-        ("any", "Get my kids back.", "Finish the service plan; unsupervised visits approved",
-         (("Go to every parenting class", "participant", ""),
-          ("Write a progress letter for the court", "specialist", ""),
-          ("Review the service plan", "other", "Family services caseworker"))),
-        ("any", "Make peace with my sister.", "Write her a letter and meet for coffee",
-         (("Write the letter", "participant", ""),
-          ("Read the letter together before sending", "specialist", ""))),
+        (
+            "su",
+            "Have sober friends to hang out with on weekends.",
+            "One sober activity with friends every weekend",
+            (
+                ("Go to game night at the center", "participant", ""),
+                ("Share the sober events calendar", "specialist", ""),
+            ),
+        ),
+        (
+            "any",
+            "Reconnect with my mom.",
+            "A call with my mom every week; visit on her birthday",
+            (
+                ("Write her a letter first", "participant", ""),
+                ("Practise what I want to say", "specialist", ""),
+            ),
+        ),
+        (
+            "any",
+            "Be a better parent to my son.",
+            "Keep every supervised visit for 3 months",
+            (
+                ("Put visits on the calendar", "participant", ""),
+                ("Plan activities for the visits", "participant", ""),
+                ("Confirm the visit schedule", "other", "Family services caseworker"),
+            ),
+        ),
+        (
+            "any",
+            "Go to church again.",
+            "Sunday service twice a month",
+            (
+                ("Find a church near home", "participant", ""),
+                ("Look up the bus route together", "specialist", ""),
+            ),
+        ),
+        (
+            "su",
+            "Get a sponsor and work the steps.",
+            "Sponsor in place; step 3 done by the target date",
+            (
+                ("Ask someone at the home group", "participant", ""),
+                ("Talk about what to look for in a sponsor", "specialist", ""),
+            ),
+        ),
+        (
+            "any",
+            "Join a team or club, something that isn't about using.",
+            "Join the Tuesday rec-league softball team",
+            (
+                ("Sign up at the rec center", "participant", ""),
+                ("Help with the sign-up fee waiver", "specialist", ""),
+            ),
+        ),
+        (
+            "any",
+            "Speak up at groups instead of sitting in the back.",
+            "Share at least once a week",
+            (
+                ("Sit in the front row", "participant", ""),
+                ("Practise sharing in our sessions", "specialist", ""),
+            ),
+        ),
+        (
+            "any",
+            "Get my kids back.",
+            "Finish the service plan; unsupervised visits approved",
+            (
+                ("Go to every parenting class", "participant", ""),
+                ("Write a progress letter for the court", "specialist", ""),
+                ("Review the service plan", "other", "Family services caseworker"),
+            ),
+        ),
+        (
+            "any",
+            "Make peace with my sister.",
+            "Write her a letter and meet for coffee",
+            (
+                ("Write the letter", "participant", ""),
+                ("Read the letter together before sending", "specialist", ""),
+            ),
+        ),
     ),
 }
 _WELLNESS_TO_SAMHSA = {
-    "emotional": "health", "physical": "health", "environmental": "home", "financial": "home",
-    "intellectual": "purpose", "occupational": "purpose", "social": "community",
+    "emotional": "health",
+    "physical": "health",
+    "environmental": "home",
+    "financial": "home",
+    "intellectual": "purpose",
+    "occupational": "purpose",
+    "social": "community",
     "spiritual": "community",
 }
 _SAMHSA_DOMAINS = ("health", "home", "purpose", "community")
 _WELLNESS_DOMAINS = tuple(_WELLNESS_TO_SAMHSA)
 
 _STRENGTHS = (
-    "I don't give up.", "Good sense of humour.", "My kids are my reason.",
-    "Good with my hands: ten years in construction.", "I cook for everyone.", "Strong faith.",
-    "I've been sober for three years before, so I know I can do it.", "Great with animals.",
-    "Honest, even when it's hard.", "Finished a welding certificate.",
-    "Close with my grandmother.", "Creative: I draw and write poetry.",
-    "Knows the bus system inside out.", "Bilingual.", "A loyal friend.", "I show up on time.",
-    "Good at fixing cars.", "I ask for help now.", "Funny and easy to talk to.",
+    "I don't give up.",
+    "Good sense of humour.",
+    "My kids are my reason.",
+    "Good with my hands: ten years in construction.",
+    "I cook for everyone.",
+    "Strong faith.",
+    "I've been sober for three years before, so I know I can do it.",
+    "Great with animals.",
+    "Honest, even when it's hard.",
+    "Finished a welding certificate.",
+    "Close with my grandmother.",
+    "Creative: I draw and write poetry.",
+    "Knows the bus system inside out.",
+    "Bilingual.",
+    "A loyal friend.",
+    "I show up on time.",
+    "Good at fixing cars.",
+    "I ask for help now.",
+    "Funny and easy to talk to.",
 )
 _BARRIERS = (
-    "No driver's license.", "Outstanding fines and a probation hearing.",
-    "Lives with people who use.", "On the waitlist for a housing voucher.",
-    "Anxiety in crowds.", "Runs out of phone minutes at the end of the month.",
-    "Chronic back pain.", "A record makes the job search hard.",
-    "Needs an interpreter for appointments.", "No childcare.",
+    "No driver's license.",
+    "Outstanding fines and a probation hearing.",
+    "Lives with people who use.",
+    "On the waitlist for a housing voucher.",
+    "Anxiety in crowds.",
+    "Runs out of phone minutes at the end of the month.",
+    "Chronic back pain.",
+    "A record makes the job search hard.",
+    "Needs an interpreter for appointments.",
+    "No childcare.",
     "Hard to trust providers after past experiences.",
-    "Money runs out before the end of the month.", "Hepatitis C treatment pending.",
+    "Money runs out before the end of the month.",
+    "Hepatitis C treatment pending.",
     "No ID documents.",
 )
 _TRIGGERS = (
-    "Payday.", "Arguments with my ex.", "Driving past the old neighborhood.",
-    "Being alone on weekends.", "Back pain flaring up.", "Holidays.",
-    "The anniversary of my brother's death.", "Seeing old friends from my using days.",
-    "Court dates.", "Not sleeping.", "Loud crowds.", "Feeling judged at appointments.",
+    "Payday.",
+    "Arguments with my ex.",
+    "Driving past the old neighborhood.",
+    "Being alone on weekends.",
+    "Back pain flaring up.",
+    "Holidays.",
+    "The anniversary of my brother's death.",
+    "Seeing old friends from my using days.",
+    "Court dates.",
+    "Not sleeping.",
+    "Loud crowds.",
+    "Feeling judged at appointments.",
     "Bills piling up.",
 )
 _WARNING_SIGNS = (
-    "Skipping meals.", "Not answering my phone.", "Staying up all night.",
-    "Remembering only the good times of using.", "Isolating in my room.", "Skipping meetings.",
-    "Getting short with my kids.", "Not showering.", "Thinking “just once won't hurt”.",
-    "Picking fights.", "Spending money fast.",
+    "Skipping meals.",
+    "Not answering my phone.",
+    "Staying up all night.",
+    "Remembering only the good times of using.",
+    "Isolating in my room.",
+    "Skipping meetings.",
+    "Getting short with my kids.",
+    "Not showering.",
+    "Thinking “just once won't hurt”.",
+    "Picking fights.",
+    "Spending money fast.",
 )
 _COPING = (
-    "Call my sponsor.", "Go to the 7 pm meeting.", "Walk the dog.", "Box breathing (4-4-4-4).",
-    "Play guitar.", "Text my peer specialist.", "Play the tape forward.",
-    "Urge surfing: wait 20 minutes.", "Cold water on my face.", "Go to the gym.", "Pray.",
-    "Drawing.", "Cook a real meal.", "Listen to my playlist.", "Call my sister.",
+    "Call my sponsor.",
+    "Go to the 7 pm meeting.",
+    "Walk the dog.",
+    "Box breathing (4-4-4-4).",
+    "Play guitar.",
+    "Text my peer specialist.",
+    "Play the tape forward.",
+    "Urge surfing: wait 20 minutes.",
+    "Cold water on my face.",
+    "Go to the gym.",
+    "Pray.",
+    "Drawing.",
+    "Cook a real meal.",
+    "Listen to my playlist.",
+    "Call my sister.",
 )
 _CRISIS_HOSPITALS = ("St. Mary's", "Riverbend General", "County Medical Center")
-_CRISIS_HELPS = ("someone staying with me", "a quiet room", "my dog", "music", "being outside",
-                 "talking about my kids")
-_CRISIS_WORSE = ("yelling", "police lights", "being touched", "being left alone",
-                 "crowded waiting rooms")
-_NALOXONE_PLACES = ("the front pocket of my backpack", "the kitchen drawer", "the glove box",
-                    "my jacket pocket")
-_SUPPORT_RELATIONS = ("sister", "brother", "mother", "sponsor", "friend from the program",
-                      "pastor", "aunt", "cousin", "partner", "neighbor", "father")
+_CRISIS_HELPS = (
+    "someone staying with me",
+    "a quiet room",
+    "my dog",
+    "music",
+    "being outside",
+    "talking about my kids",
+)
+_CRISIS_WORSE = (
+    "yelling",
+    "police lights",
+    "being touched",
+    "being left alone",
+    "crowded waiting rooms",
+)
+_NALOXONE_PLACES = (
+    "the front pocket of my backpack",
+    "the kitchen drawer",
+    "the glove box",
+    "my jacket pocket",
+)
+_SUPPORT_RELATIONS = (
+    "sister",
+    "brother",
+    "mother",
+    "sponsor",
+    "friend from the program",
+    "pastor",
+    "aunt",
+    "cousin",
+    "partner",
+    "neighbor",
+    "father",
+)
 _RATING_COMMENTS = {
-    "up": ("Good steps this month.", "Two good weeks in a row.", "Followed through on the plan.",
-           "Feeling more confident.", "Did it without help this time.", "Big step this month."),
-    "flat": ("Still waiting to hear back.", "About the same as last month.",
-             "Busy month, not much movement.", ""),
-    "down": ("Rough month, slipped back.", "Lost the job lead.",
-             "Had to put this aside after the move.", "Missed a few weeks."),
+    "up": (
+        "Good steps this month.",
+        "Two good weeks in a row.",
+        "Followed through on the plan.",
+        "Feeling more confident.",
+        "Did it without help this time.",
+        "Big step this month.",
+    ),
+    "flat": (
+        "Still waiting to hear back.",
+        "About the same as last month.",
+        "Busy month, not much movement.",
+        "",
+    ),
+    "down": (
+        "Rough month, slipped back.",
+        "Lost the job lead.",
+        "Had to put this aside after the move.",
+        "Missed a few weeks.",
+    ),
 }
 _DISCHARGE_REASONS = (
     "Completed recovery plan goals; transitioned to community supports.",
-    "Moved out of the service area.", "Participant chose to end services.",
+    "Moved out of the service area.",
+    "Participant chose to end services.",
     "Transferred to a higher level of care (residential treatment).",
     "No contact for more than 90 days despite outreach.",
     "Now connected with a long-term recovery coach at another agency.",
 )
 _TRANSFER_REASONS = (
-    "Caseload balancing.", "Specialist changed teams.",
+    "Caseload balancing.",
+    "Specialist changed teams.",
     "Participant asked for a different peer specialist.",
     "Language match: participant prefers a bilingual specialist.",
     "Schedule fit: participant works days and needs evening contacts.",
@@ -912,8 +1337,13 @@ _RESET_NOTES = (
 )
 # Consent categories besides contact details and the referral reason, which
 # every demo consent includes (codes and wording from casebook.services.consents).
-_OPTIONAL_CATEGORIES = ("substance_use", "mental_health", "treatment_plan", "assessments",
-                        "attendance")
+_OPTIONAL_CATEGORIES = (
+    "substance_use",
+    "mental_health",
+    "treatment_plan",
+    "assessments",
+    "attendance",
+)
 _REFERRAL_REASONS = {
     "su": (
         "Asked for help finding a counselor for co-occurring substance use and trauma.",
@@ -934,21 +1364,32 @@ _REFERRAL_REASONS = {
     ),
 }
 _REFERRAL_NOTES = {
-    "requested": ("Referral packet sent with the consent on file.",
-                  "Sent by secure e-mail; intake coordinator confirmed receipt."),
+    "requested": (
+        "Referral packet sent with the consent on file.",
+        "Sent by secure e-mail; intake coordinator confirmed receipt.",
+    ),
     "accepted": ("Intake appointment scheduled.", "Counselor has an opening and accepted."),
-    "in-progress": ("Participant attended the first appointment.",
-                    "Participant is going weekly."),
-    "completed": ("Counselor confirmed the participant is engaged in ongoing care.",
-                  "Episode of care finished; participant feels ready."),
-    "cancelled": ("Participant decided not to go ahead for now.",
-                  "Participant moved; referral no longer needed."),
-    "failed": ("No reply after three calls to the intake line.",
-               "Participant did not go to the intake appointment."),
-    "rejected": ("Program is not taking new clients with this insurance.",
-                 "Not eligible: needs a higher level of care first."),
-    "on-hold": ("Participant asked to pause until after the move.",
-                "Waiting for insurance approval."),
+    "in-progress": ("Participant attended the first appointment.", "Participant is going weekly."),
+    "completed": (
+        "Counselor confirmed the participant is engaged in ongoing care.",
+        "Episode of care finished; participant feels ready.",
+    ),
+    "cancelled": (
+        "Participant decided not to go ahead for now.",
+        "Participant moved; referral no longer needed.",
+    ),
+    "failed": (
+        "No reply after three calls to the intake line.",
+        "Participant did not go to the intake appointment.",
+    ),
+    "rejected": (
+        "Program is not taking new clients with this insurance.",
+        "Not eligible: needs a higher level of care first.",
+    ),
+    "on-hold": (
+        "Participant asked to pause until after the move.",
+        "Waiting for insurance approval.",
+    ),
 }
 # Status paths a referral takes, by the status it ends in (referrals.TRANSITIONS).
 _REFERRAL_PATHS = {
@@ -977,26 +1418,42 @@ _OTHER_OUTCOME_NOTES = {
 _FOLLOW_UP_DAYS = {"routine": 7, "urgent": 1, "emergent": 0}
 _OPEN_REFERRAL = frozenset({"requested", "accepted", "in-progress", "on-hold"})
 _CLOSED_REFERRAL = frozenset({"completed", "cancelled", "rejected", "failed"})
-_REFERRAL_STATUS_PICK = _Weighted([
-    ("draft", 0.07), ("requested", 0.17), ("accepted", 0.13), ("in-progress", 0.17),
-    ("on-hold", 0.04), ("completed", 0.26), ("cancelled", 0.07), ("rejected", 0.03),
-    ("failed", 0.06)])
+_REFERRAL_STATUS_PICK = _Weighted(
+    [
+        ("draft", 0.07),
+        ("requested", 0.17),
+        ("accepted", 0.13),
+        ("in-progress", 0.17),
+        ("on-hold", 0.04),
+        ("completed", 0.26),
+        ("cancelled", 0.07),
+        ("rejected", 0.03),
+        ("failed", 0.06),
+    ]
+)
 
-_FORMAT_KEYS = {"GIRP": ("goal", "intervention", "response", "plan"),
-                "DAP": ("data", "assessment", "plan"),
-                "SOAP": ("subjective", "objective", "assessment", "plan")}
+_FORMAT_KEYS = {
+    "GIRP": ("goal", "intervention", "response", "plan"),
+    "DAP": ("data", "assessment", "plan"),
+    "SOAP": ("subjective", "objective", "assessment", "plan"),
+}
 _SMALL_NUMBERS = ("2", "3", "4", "5")
 _REMOTE_LOCATIONS = {"phone": "Phone", "video": "Video call", "text": "Text messages"}
-_OUTREACH_ASSESS = ("No contact made; unable to assess.",
-                    "Several missed contacts; engagement is at risk.")
+_OUTREACH_ASSESS = (
+    "No contact made; unable to assess.",
+    "Several missed contacts; engagement is at risk.",
+)
 _COLLATERAL_ASSESS = "Family support appears solid, within the limits of the consent."
 # Session topics a goal's domain leads to, without substance-use topics for
 # participants whose focus is mental health only.
 _TOPIC_OPTIONS = {
     (mental_health, domain): tuple(
-        topic for topic in _DOMAIN_TOPICS[_WELLNESS_TO_SAMHSA.get(domain, domain)]
-        if not (mental_health and topic in _SUBSTANCE_TOPICS))
-    for mental_health in (False, True) for domain in (*_SAMHSA_DOMAINS, *_WELLNESS_DOMAINS)
+        topic
+        for topic in _DOMAIN_TOPICS[_WELLNESS_TO_SAMHSA.get(domain, domain)]
+        if not (mental_health and topic in _SUBSTANCE_TOPICS)
+    )
+    for mental_health in (False, True)
+    for domain in (*_SAMHSA_DOMAINS, *_WELLNESS_DOMAINS)
 }
 _PEER_FORMATS = ("GIRP", "GIRP", "GIRP", "DAP", "GIRP", "GIRP", "SOAP", "GIRP")
 _FORMAT_PICK = _Weighted([("GIRP", 0.75), ("DAP", 0.15), ("SOAP", 0.10)])
@@ -1015,19 +1472,43 @@ _DURATIONS = {
 }
 _MARK_PICK = _Weighted([("progress", 0.5), ("no_change", 0.35), ("setback", 0.15)])
 _CADENCE_PICK = _Weighted([(7, 0.70), (14, 0.15), (3, 0.08), (30, 0.07)])
-_FOCUS_PICK = _Weighted([("substance_use", 0.35), ("mental_health", 0.25),
-                         ("co_occurring", 0.40)])
-_GOAL_STATUS_PICK = _Weighted([("in_progress", 0.60), ("not_started", 0.12), ("achieved", 0.15),
-                               ("on_hold", 0.08), ("discontinued", 0.05)])
-_CONSENT_KIND_PICK = _Weighted([("active", 0.62), ("expired", 0.12), ("revoked", 0.06),
-                                ("expiring", 0.10), ("event", 0.10)])
+_FOCUS_PICK = _Weighted([("substance_use", 0.35), ("mental_health", 0.25), ("co_occurring", 0.40)])
+_GOAL_STATUS_PICK = _Weighted(
+    [
+        ("in_progress", 0.60),
+        ("not_started", 0.12),
+        ("achieved", 0.15),
+        ("on_hold", 0.08),
+        ("discontinued", 0.05),
+    ]
+)
+_CONSENT_KIND_PICK = _Weighted(
+    [("active", 0.62), ("expired", 0.12), ("revoked", 0.06), ("expiring", 0.10), ("event", 0.10)]
+)
 _URGENCY_PICK = _Weighted([("routine", 0.85), ("urgent", 0.13), ("emergent", 0.02)])
 _CULTURE_PICK = _Weighted([(c, float(c.weight)) for c in names.CULTURES])
 _LATIN_CULTURE_PICK = _Weighted([(c, float(c.weight)) for c in names.CULTURES if c.latin])
 # Letters NFKD does not decompose into ASCII, for e-mail addresses.
-_ASCII_FOLD = str.maketrans({"ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D",
-                             "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th", "æ": "ae", "Æ": "Ae",
-                             "ß": "ss", "ı": "i", "'": "", " ": ""})
+_ASCII_FOLD = str.maketrans(
+    {
+        "ø": "o",
+        "Ø": "O",
+        "ł": "l",
+        "Ł": "L",
+        "đ": "d",
+        "Đ": "D",
+        "ð": "d",
+        "Ð": "D",
+        "þ": "th",
+        "Þ": "Th",
+        "æ": "ae",
+        "Æ": "Ae",
+        "ß": "ss",
+        "ı": "i",
+        "'": "",
+        " ": "",
+    }
+)
 
 
 # Durations are looked up, not built: constructing a timedelta costs more than
@@ -1062,8 +1543,7 @@ def _describe_categories(codes: Sequence[str]) -> str:
 _CLOCK_TEXT = tuple(f" {h:02d}:{m:02d}:00.000000" for h in range(24) for m in range(60))
 
 
-def fast_bind_processor(type_: TypeEngine[Any], dialect: Dialect
-                        ) -> Callable[[Any], Any] | None:
+def fast_bind_processor(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
     """The column type's SQLite bind processor, or a quicker equivalent.
 
     Timestamps, dates and JSON are most of the values seeded, and their standard
@@ -1076,6 +1556,7 @@ def fast_bind_processor(type_: TypeEngine[Any], dialect: Dialect
         return None
     day_text: dict[date, str] = {}
     if isinstance(type_, UTCDateTime):
+
         def utc(value: datetime | None) -> str | None:
             # SQLAlchemy stores "YYYY-MM-DD HH:MM:SS.ffffff" in UTC; the seeded
             # times are whole minutes, so the text is the day plus the clock.
@@ -1086,8 +1567,10 @@ def fast_bind_processor(type_: TypeEngine[Any], dialect: Dialect
             if text is None:
                 text = day_text[day] = day.isoformat()
             return text + _CLOCK_TEXT[value.hour * 60 + value.minute]
+
         return utc
     if isinstance(type_, Date) and not isinstance(type_, DateTime):
+
         def plain_date(value: date | None) -> str | None:
             if type(value) is not date:
                 return standard(value)
@@ -1095,15 +1578,16 @@ def fast_bind_processor(type_: TypeEngine[Any], dialect: Dialect
             if text is None:
                 text = day_text[value] = value.isoformat()
             return text
+
         return plain_date
     if isinstance(type_, JSON) and not type_.none_as_null:
-        serializer: Callable[[Any], str] = getattr(dialect, "_json_serializer", None) or \
-            json.dumps
+        serializer: Callable[[Any], str] = getattr(dialect, "_json_serializer", None) or json.dumps
 
         def as_json(value: Any) -> Any:
             if value is None:
                 return standard(value)
             return "[]" if value == [] else serializer(value)
+
         return as_json
     return standard
 
@@ -1120,9 +1604,11 @@ class _SqliteInserter:
     def __init__(self, table: Table, dialect: Dialect) -> None:
         quote = dialect.identifier_preparer.quote
         self.columns = [column.name for column in table.columns]
-        self.sql = (f"INSERT INTO {quote(table.name)} "
-                    f"({', '.join(quote(name) for name in self.columns)}) "
-                    f"VALUES ({', '.join('?' for _ in self.columns)})")
+        self.sql = (
+            f"INSERT INTO {quote(table.name)} "
+            f"({', '.join(quote(name) for name in self.columns)}) "
+            f"VALUES ({', '.join('?' for _ in self.columns)})"
+        )
         self.processors: list[tuple[int, Callable[[Any], Any]]] = []
         for index, column in enumerate(table.columns):
             processor = fast_bind_processor(column.type, dialect)
@@ -1206,9 +1692,17 @@ class _PlanPeriod:
 
 
 class _Seeder:
-    def __init__(self, session: Session, *, participants: int, seed: int, password_hash: str,
-                 today: date, progress: Callable[[int, int], None] | None,
-                 cancelled: Callable[[], bool] | None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        participants: int,
+        seed: int,
+        password_hash: str,
+        today: date,
+        progress: Callable[[int, int], None] | None,
+        cancelled: Callable[[], bool] | None,
+    ) -> None:
         self.session = session
         self.rng = _Rng(seed)
         self.seed = seed
@@ -1226,8 +1720,11 @@ class _Seeder:
         self.connection = session.connection()
         dialect = self.connection.dialect
         self.sqlite = dialect.name == "sqlite"
-        self.inserters = {name: _SqliteInserter(table, dialect)
-                          for name, table in self.tables.items()} if self.sqlite else {}
+        self.inserters = (
+            {name: _SqliteInserter(table, dialect) for name, table in self.tables.items()}
+            if self.sqlite
+            else {}
+        )
         self.rows: dict[str, list[Row]] = {name: [] for name in _TABLE_ORDER}
         self.counts: dict[str, int] = dict.fromkeys(_TABLE_ORDER, 0)
         self.next_ids: dict[str, int] = {}
@@ -1279,9 +1776,10 @@ class _Seeder:
                 # status flips, which the signed-note trigger allows from draft.
                 notes = self.tables["session_note"]
                 for start in range(0, len(self.sign_later), 500):
-                    ids = self.sign_later[start:start + 500]
-                    self.connection.execute(update(notes).where(notes.c.id.in_(ids))
-                                            .values(status="signed"))
+                    ids = self.sign_later[start : start + 500]
+                    self.connection.execute(
+                        update(notes).where(notes.c.id.in_(ids)).values(status="signed")
+                    )
                 self.sign_later = []
 
     def _check_cancelled(self) -> None:
@@ -1309,8 +1807,9 @@ class _Seeder:
     def _phone(self) -> str:
         return f"({self.rng.choice(names.AREA_CODES)}) 555-01{self.rng.randrange(100):02d}"
 
-    def _random_name(self, culture: names.Culture | None = None, *, woman: bool | None = None
-                     ) -> str:
+    def _random_name(
+        self, culture: names.Culture | None = None, *, woman: bool | None = None
+    ) -> str:
         rng = self.rng
         culture = culture or _LATIN_CULTURE_PICK.pick(rng)
         if woman is None:
@@ -1335,14 +1834,27 @@ class _Seeder:
         def user(username: str, role: str, supervisor_id: int | None) -> int:
             user_id = self._id("staff_user")
             display = self._staff_name()
-            self.rows["staff_user"].append({
-                "id": user_id, "username": username, "display_name": display, "role": role,
-                "is_supervisor": False, "supervisor_id": supervisor_id, "active": True,
-                "password_hash": self.password_hash, "must_change_password": False,
-                "password_changed_at": changed, "failed_logins": 0,
-                "last_failed_login_at": None, "locked_until": None, "last_login_at": None,
-                "version_id": 1, "created_at": created, "updated_at": changed,
-            })
+            self.rows["staff_user"].append(
+                {
+                    "id": user_id,
+                    "username": username,
+                    "display_name": display,
+                    "role": role,
+                    "is_supervisor": False,
+                    "supervisor_id": supervisor_id,
+                    "active": True,
+                    "password_hash": self.password_hash,
+                    "must_change_password": False,
+                    "password_changed_at": changed,
+                    "failed_logins": 0,
+                    "last_failed_login_at": None,
+                    "locked_until": None,
+                    "last_login_at": None,
+                    "version_id": 1,
+                    "created_at": created,
+                    "updated_at": changed,
+                }
+            )
             self.usernames.append(username)
             self.staff_names[user_id] = display
             return user_id
@@ -1365,17 +1877,23 @@ class _Seeder:
             if is_org:
                 name = rng.choice(names.COUNSELOR_ORGANISATIONS)
                 organisation = ""
-                credentials = rng.choice(("Licensed outpatient program",
-                                          "State-licensed treatment program",
-                                          "Community mental health center"))
+                credentials = rng.choice(
+                    (
+                        "Licensed outpatient program",
+                        "State-licensed treatment program",
+                        "Community mental health center",
+                    )
+                )
                 email = f"intake{counselor_id}@{rng.choice(names.EMAIL_DOMAINS)}"
                 description = describe_counselor(name, credentials, organisation)
             else:
                 name = self._random_name()
                 organisation = rng.choice((*names.COUNSELOR_ORGANISATIONS, "Private practice"))
                 credentials = rng.choice(names.COUNSELOR_CREDENTIALS)
-                email = f"{_ascii(name)[:20] or 'counselor'}{counselor_id}@" \
-                        f"{rng.choice(names.EMAIL_DOMAINS)}"
+                email = (
+                    f"{_ascii(name)[:20] or 'counselor'}{counselor_id}@"
+                    f"{rng.choice(names.EMAIL_DOMAINS)}"
+                )
                 description = describe_counselor(name, credentials, organisation)
             languages = ["English"]
             if rng.random() < 0.4:
@@ -1383,20 +1901,38 @@ class _Seeder:
             accepting = rng.random() < 0.7
             active = rng.random() < 0.95
             self.counselors.append(_Counselor(counselor_id, description, accepting, active))
-            self.rows["counselor"].append({
-                "id": counselor_id, "name": name, "is_organisation": is_org,
-                "organisation": organisation, "credentials": credentials,
-                "phone": self._phone(), "email": email,
-                "address": f"{rng.randint(10, 999)} {rng.choice(names.STREETS)}, "
-                           f"{rng.choice(names.TOWNS)}",
-                "specialties": ", ".join(
-                    rng.sample(names.COUNSELOR_SPECIALTIES, rng.randint(2, 4))),
-                "languages": ", ".join(languages), "accepting_new_clients": accepting,
-                "notes": "" if rng.random() < 0.7 else rng.choice((
-                    "Sliding-scale fees.", "Evening appointments on Tuesdays.",
-                    "Takes Medicaid; waitlist about 3 weeks.", "Telehealth available.")),
-                "active": active, "version_id": 1, "created_at": created, "updated_at": created,
-            })
+            self.rows["counselor"].append(
+                {
+                    "id": counselor_id,
+                    "name": name,
+                    "is_organisation": is_org,
+                    "organisation": organisation,
+                    "credentials": credentials,
+                    "phone": self._phone(),
+                    "email": email,
+                    "address": f"{rng.randint(10, 999)} {rng.choice(names.STREETS)}, "
+                    f"{rng.choice(names.TOWNS)}",
+                    "specialties": ", ".join(
+                        rng.sample(names.COUNSELOR_SPECIALTIES, rng.randint(2, 4))
+                    ),
+                    "languages": ", ".join(languages),
+                    "accepting_new_clients": accepting,
+                    "notes": ""
+                    if rng.random() < 0.7
+                    else rng.choice(
+                        (
+                            "Sliding-scale fees.",
+                            "Evening appointments on Tuesdays.",
+                            "Takes Medicaid; waitlist about 3 weeks.",
+                            "Telehealth available.",
+                        )
+                    ),
+                    "active": active,
+                    "version_id": 1,
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            )
 
     # ------------------------------------------------------------------ first pass: people
 
@@ -1449,8 +1985,11 @@ class _Seeder:
             status = profile = "discharged"
             discharge = today - timedelta(days=rng.randint(7, 330))
             discharge_reason = rng.choice(_DISCHARGE_REASONS)
-            gap = rng.randint(90, 120) if discharge_reason.startswith("No contact") else \
-                rng.randint(0, 20)
+            gap = (
+                rng.randint(90, 120)
+                if discharge_reason.startswith("No contact")
+                else rng.randint(0, 20)
+            )
             last = discharge - timedelta(days=gap)
         elif roll < 0.15:
             status = profile = "inactive"
@@ -1481,26 +2020,53 @@ class _Seeder:
         elif roll < 0.06 and len(self.peers) > 1:
             transfer = intake + timedelta(days=rng.randint(60, max(61, (today - intake).days - 14)))
             other = rng.choice([p for p in self.peers if p != peer])
-            assignments = [(peer, intake, transfer, "Intake."),
-                           (other, transfer, None, rng.choice(_TRANSFER_REASONS))]
+            assignments = [
+                (peer, intake, transfer, "Intake."),
+                (other, transfer, None, rng.choice(_TRANSFER_REASONS)),
+            ]
         else:
             assignments = [(peer, intake, None, "Intake.")]
 
         substance = focus != "mental_health"
-        relation = rng.choice(names.EMERGENCY_RELATIONS_WOMEN if rng.random() < 0.6
-                              else names.EMERGENCY_RELATIONS_MEN)
+        relation = rng.choice(
+            names.EMERGENCY_RELATIONS_WOMEN if rng.random() < 0.6 else names.EMERGENCY_RELATIONS_MEN
+        )
         ctx = {
-            "name": call_name, "pos": pos, "obj": obj,
+            "name": call_name,
+            "pos": pos,
+            "obj": obj,
             "meeting": rng.choice(_MEETINGS_SU if substance else _MEETINGS_MH),
-            "med": rng.choice(_MEDS_SU if focus == "substance_use" else
-                              _MEDS_MH if focus == "mental_health" else _MEDS_SU + _MEDS_MH),
-            "relation": relation, "goal": "", "topic": "", "day": "", "n": "",
+            "med": rng.choice(
+                _MEDS_SU
+                if focus == "substance_use"
+                else _MEDS_MH
+                if focus == "mental_health"
+                else _MEDS_SU + _MEDS_MH
+            ),
+            "relation": relation,
+            "goal": "",
+            "topic": "",
+            "day": "",
+            "n": "",
         }
         return _Person(
-            id=self._id("participant"), culture=culture, woman=woman, legal_name=legal_name,
-            family_index=family_index, preferred_name=chosen, pronouns=pronouns, focus=focus,
-            intake=intake, status=status, discharge=discharge, discharge_reason=discharge_reason,
-            cadence=cadence, profile=profile, last_contact=last, assignments=assignments, ctx=ctx,
+            id=self._id("participant"),
+            culture=culture,
+            woman=woman,
+            legal_name=legal_name,
+            family_index=family_index,
+            preferred_name=chosen,
+            pronouns=pronouns,
+            focus=focus,
+            intake=intake,
+            status=status,
+            discharge=discharge,
+            discharge_reason=discharge_reason,
+            cadence=cadence,
+            profile=profile,
+            last_contact=last,
+            assignments=assignments,
+            ctx=ctx,
         )
 
     def _plan_groups(self, people: list[_Person]) -> None:
@@ -1521,33 +2087,49 @@ class _Seeder:
                 if meet >= self.today:
                     break
                 eligible = [
-                    p for p in members[peer]
+                    p
+                    for p in members[peer]
                     if p.intake <= meet <= p.last_contact and p.specialist_on(meet) == peer
                 ]
                 if len(eligible) >= 2:
                     topic = rng.choice(_GROUP_TOPICS)
                     group = _Group(
-                        id=self._id("group_session"), facilitator_id=peer,
+                        id=self._id("group_session"),
+                        facilitator_id=peer,
                         at=_at(meet, rng.randint(21, 22), rng.choice((0, 30))),
-                        duration=rng.choice((60, 75, 90)), topic=topic,
-                        location=rng.choice(("Group room, " + names.PROGRAM_NAME,
-                                             "Community room, public library",
-                                             "Video group (telehealth)")),
+                        duration=rng.choice((60, 75, 90)),
+                        topic=topic,
+                        location=rng.choice(
+                            (
+                                "Group room, " + names.PROGRAM_NAME,
+                                "Community room, public library",
+                                "Video group (telehealth)",
+                            )
+                        ),
                         group_text=(
                             f"{topic}. Opened with a check-in round and the group agreements. "
                             "Members shared experiences and practised skills in pairs; the "
                             "facilitator shared from lived experience where helpful. Closed "
-                            "with each member naming one step for the coming week."),
+                            "with each member naming one step for the coming week."
+                        ),
                     )
                     for person in rng.sample(eligible, min(len(eligible), rng.randint(3, 8))):
                         person.groups.append(group)
                     written = group.at + timedelta(minutes=group.duration + 30)
-                    self.rows["group_session"].append({
-                        "id": group.id, "topic": group.topic, "facilitator_id": peer,
-                        "occurred_at": group.at, "duration_minutes": group.duration,
-                        "location": group.location, "group_text": group.group_text,
-                        "version_id": 1, "created_at": written, "updated_at": written,
-                    })
+                    self.rows["group_session"].append(
+                        {
+                            "id": group.id,
+                            "topic": group.topic,
+                            "facilitator_id": peer,
+                            "occurred_at": group.at,
+                            "duration_minutes": group.duration,
+                            "location": group.location,
+                            "group_text": group.group_text,
+                            "version_id": 1,
+                            "created_at": written,
+                            "updated_at": written,
+                        }
+                    )
                 day += timedelta(days=rng.randint(25, 35))
 
     # ------------------------------------------------------------------ second pass: rows
@@ -1567,8 +2149,14 @@ class _Seeder:
             woman = False
         else:
             woman = rng.random() < 0.5
-        if relation in ("partner", "friend", "sponsor", "friend from the program", "neighbor",
-                        "pastor"):
+        if relation in (
+            "partner",
+            "friend",
+            "sponsor",
+            "friend from the program",
+            "neighbor",
+            "pastor",
+        ):
             name = self._random_name(p.culture if rng.random() < 0.5 else None, woman=woman)
             return f"Pastor {name}" if relation == "pastor" else name
         given, _ = rng.choice(p.culture.women if woman else p.culture.men)
@@ -1596,8 +2184,9 @@ class _Seeder:
             address = None
         else:
             apt = f", Apt {rng.randint(1, 24)}{rng.choice('ABCD')}" if rng.random() < 0.5 else ""
-            address = f"{rng.randint(2, 980)} {rng.choice(names.STREETS)}{apt}\n" \
-                      f"{rng.choice(names.TOWNS)}"
+            address = (
+                f"{rng.randint(2, 980)} {rng.choice(names.STREETS)}{apt}\n{rng.choice(names.TOWNS)}"
+            )
         emergency_name = emergency_phone = None
         if rng.random() < 0.8:
             relation = p.ctx["relation"]
@@ -1615,7 +2204,8 @@ class _Seeder:
         if rng.random() < (0.6 if p.focus == "mental_health" else 0.93):
             first = min(p.intake + timedelta(days=rng.randint(-400, 30)), today - timedelta(days=3))
             changes: list[tuple[date | None, date, date, str]] = [
-                (None, first, max(first, p.intake), "Recovery start date recorded at intake.")]
+                (None, first, max(first, p.intake), "Recovery start date recorded at intake.")
+            ]
             if p.focus != "mental_health" and rng.random() < 0.1:
                 latest = min(self.yesterday, p.last_contact)
                 if (latest - first).days > 60:
@@ -1623,33 +2213,61 @@ class _Seeder:
                     changes.append((first, reset, reset, rng.choice(_RESET_NOTES)))
             for previous, new, on, note in changes:
                 changed_at = _at(on, rng.randint(14, 21), rng.randrange(0, 60, 5))
-                self.rows["recovery_start_change"].append({
-                    "id": self._id("recovery_start_change"), "participant_id": p.id,
-                    "previous_date": previous, "new_date": new, "note": note,
-                    "changed_at": changed_at, "changed_by_id": p.specialist_on(on),
-                })
+                self.rows["recovery_start_change"].append(
+                    {
+                        "id": self._id("recovery_start_change"),
+                        "participant_id": p.id,
+                        "previous_date": previous,
+                        "new_date": new,
+                        "note": note,
+                        "changed_at": changed_at,
+                        "changed_by_id": p.specialist_on(on),
+                    }
+                )
                 updated = max(updated, changed_at)
             recovery_start = changes[-1][1]
         if p.discharge is not None:
             updated = max(updated, _at(p.discharge, 20))
 
-        self.rows["participant"].append({
-            "id": p.id, "record_number": f"R-{p.id:06d}", "legal_name": p.legal_name,
-            "preferred_name": p.preferred_name, "pronouns": p.pronouns, "date_of_birth": dob,
-            "phone": self._phone() if rng.random() < 0.92 else None, "email": email,
-            "address": address, "emergency_contact_name": emergency_name,
-            "emergency_contact_phone": emergency_phone, "preferred_language": language,
-            "recovery_focus": p.focus, "recovery_start_date": recovery_start,
-            "intake_date": p.intake, "status": p.status, "discharge_date": p.discharge,
-            "discharge_reason": p.discharge_reason, "contact_cadence_days": p.cadence,
-            "version_id": 1, "created_at": record_time, "updated_at": updated,
-        })
+        self.rows["participant"].append(
+            {
+                "id": p.id,
+                "record_number": f"R-{p.id:06d}",
+                "legal_name": p.legal_name,
+                "preferred_name": p.preferred_name,
+                "pronouns": p.pronouns,
+                "date_of_birth": dob,
+                "phone": self._phone() if rng.random() < 0.92 else None,
+                "email": email,
+                "address": address,
+                "emergency_contact_name": emergency_name,
+                "emergency_contact_phone": emergency_phone,
+                "preferred_language": language,
+                "recovery_focus": p.focus,
+                "recovery_start_date": recovery_start,
+                "intake_date": p.intake,
+                "status": p.status,
+                "discharge_date": p.discharge,
+                "discharge_reason": p.discharge_reason,
+                "contact_cadence_days": p.cadence,
+                "version_id": 1,
+                "created_at": record_time,
+                "updated_at": updated,
+            }
+        )
         for specialist, start, end, reason in p.assignments:
-            self.rows["case_assignment"].append({
-                "id": self._id("case_assignment"), "participant_id": p.id,
-                "specialist_id": specialist, "start_date": start, "end_date": end,
-                "reason": reason, "created_at": _at(start, 14), "created_by_id": self.supervisor_id,
-            })
+            self.rows["case_assignment"].append(
+                {
+                    "id": self._id("case_assignment"),
+                    "participant_id": p.id,
+                    "specialist_id": specialist,
+                    "start_date": start,
+                    "end_date": end,
+                    "reason": reason,
+                    "created_at": _at(start, 14),
+                    "created_by_id": self.supervisor_id,
+                }
+            )
 
     # ------------------------------------------------------------------ recovery plans
 
@@ -1666,8 +2284,11 @@ class _Seeder:
             return "\n".join(rng.sample(pool, rng.randint(low, high)))
 
         support = supports[0] if supports else None
-        call = f"call my {support[1]} {support[0]} at {support[2]}" if support else \
-            "call my peer specialist"
+        call = (
+            f"call my {support[1]} {support[0]} at {support[2]}"
+            if support
+            else "call my peer specialist"
+        )
         crisis = (
             f"If I am in crisis: call or text 988 with me, and {call}. "
             f"Please take me to {rng.choice(_CRISIS_HOSPITALS)} if I need a hospital. "
@@ -1675,12 +2296,14 @@ class _Seeder:
             f"What makes it worse: {', '.join(rng.sample(_CRISIS_WORSE, 2))}."
         )
         if p.focus != "mental_health":
-            crisis += (f" If I overdose: naloxone is in {rng.choice(_NALOXONE_PLACES)}; "
-                       "call 911.")
+            crisis += f" If I overdose: naloxone is in {rng.choice(_NALOXONE_PLACES)}; call 911."
         return {
-            "strengths": lines(_STRENGTHS, 2, 4), "barriers": lines(_BARRIERS, 1, 3),
-            "triggers": lines(_TRIGGERS, 2, 4), "early_warning_signs": lines(_WARNING_SIGNS, 2, 4),
-            "coping_strategies": lines(_COPING, 3, 5), "crisis_plan": crisis,
+            "strengths": lines(_STRENGTHS, 2, 4),
+            "barriers": lines(_BARRIERS, 1, 3),
+            "triggers": lines(_TRIGGERS, 2, 4),
+            "early_warning_signs": lines(_WARNING_SIGNS, 2, 4),
+            "coping_strategies": lines(_COPING, 3, 5),
+            "crisis_plan": crisis,
         }
 
     def _plans(self, p: _Person) -> list[_PlanPeriod]:
@@ -1700,8 +2323,9 @@ class _Seeder:
         current = max(min(today - timedelta(days=back), latest), floor)
         activations = [current]
         if rng.random() < 0.2:
-            first = max(current - timedelta(days=rng.randint(90, 270)),
-                        p.intake + timedelta(days=7))
+            first = max(
+                current - timedelta(days=rng.randint(90, 270)), p.intake + timedelta(days=7)
+            )
             if (current - first).days >= 30:
                 activations.insert(0, first)
 
@@ -1715,9 +2339,18 @@ class _Seeder:
         previous: list[tuple[_GoalRef, _GoalSpec]] = []
         for version, activated in enumerate(activations, start=1):
             superseded = activations[version] if version < len(activations) else None
-            goals = self._plan_version(p, version, "superseded" if superseded else "active",
-                                       domain_set, domains, activated, superseded, previous,
-                                       text_fields, supports)
+            goals = self._plan_version(
+                p,
+                version,
+                "superseded" if superseded else "active",
+                domain_set,
+                domains,
+                activated,
+                superseded,
+                previous,
+                text_fields,
+                supports,
+            )
             periods.append(_PlanPeriod(activated, superseded, [g for g, _ in goals]))
             previous = goals
             if version == 1 and superseded is not None:
@@ -1725,15 +2358,33 @@ class _Seeder:
                 text_fields = dict(text_fields)
                 text_fields["coping_strategies"] += "\n" + rng.choice(_COPING)
         if rng.random() < 0.03 and latest >= today - timedelta(days=30):
-            self._plan_version(p, len(activations) + 1, "draft", domain_set, domains,
-                               max(latest, activations[-1]), None, previous, text_fields,
-                               supports)
+            self._plan_version(
+                p,
+                len(activations) + 1,
+                "draft",
+                domain_set,
+                domains,
+                max(latest, activations[-1]),
+                None,
+                previous,
+                text_fields,
+                supports,
+            )
         return periods
 
-    def _plan_version(self, p: _Person, version: int, status: str, domain_set: str,
-                      domains: tuple[str, ...], activated: date, superseded: date | None,
-                      previous: list[tuple[_GoalRef, _GoalSpec]], text_fields: Row,
-                      supports: list[tuple[str, str, str]]) -> list[tuple[_GoalRef, _GoalSpec]]:
+    def _plan_version(
+        self,
+        p: _Person,
+        version: int,
+        status: str,
+        domain_set: str,
+        domains: tuple[str, ...],
+        activated: date,
+        superseded: date | None,
+        previous: list[tuple[_GoalRef, _GoalSpec]],
+        text_fields: Row,
+        supports: list[tuple[str, str, str]],
+    ) -> list[tuple[_GoalRef, _GoalSpec]]:
         rng = self.rng
         plan_id = self._id("recovery_plan")
         author = p.specialist_on(activated)
@@ -1741,24 +2392,39 @@ class _Seeder:
         created = _at(activated - timedelta(days=0 if draft else rng.randint(0, 10)), 15)
         activated_at = None if draft else _at(activated, rng.randint(15, 21))
         superseded_at = _at(superseded, 16) if superseded else None
-        self.rows["recovery_plan"].append({
-            "id": plan_id, "participant_id": p.id, "version": version, "status": status,
-            "domain_set": domain_set, "created_by_id": author, "activated_at": activated_at,
-            "superseded_at": superseded_at,
-            "review_date": None if draft else activated + timedelta(days=90),
-            **text_fields,
-            "agreement_date": None if draft else activated,
-            "agreement_signed_on_paper": not draft and rng.random() < 0.3,
-            "version_id": 1, "created_at": created,
-            "updated_at": superseded_at or activated_at or created,
-            "entered_in_error_at": None, "entered_in_error_reason": None,
-            "entered_in_error_by_id": None,
-        })
+        self.rows["recovery_plan"].append(
+            {
+                "id": plan_id,
+                "participant_id": p.id,
+                "version": version,
+                "status": status,
+                "domain_set": domain_set,
+                "created_by_id": author,
+                "activated_at": activated_at,
+                "superseded_at": superseded_at,
+                "review_date": None if draft else activated + timedelta(days=90),
+                **text_fields,
+                "agreement_date": None if draft else activated,
+                "agreement_signed_on_paper": not draft and rng.random() < 0.3,
+                "version_id": 1,
+                "created_at": created,
+                "updated_at": superseded_at or activated_at or created,
+                "entered_in_error_at": None,
+                "entered_in_error_reason": None,
+                "entered_in_error_by_id": None,
+            }
+        )
         for position, (name, relation, phone) in enumerate(supports):
-            self.rows["plan_support"].append({
-                "id": self._id("plan_support"), "plan_id": plan_id, "position": position,
-                "name": name, "relationship_to_participant": relation, "phone": phone,
-            })
+            self.rows["plan_support"].append(
+                {
+                    "id": self._id("plan_support"),
+                    "plan_id": plan_id,
+                    "position": position,
+                    "name": name,
+                    "relationship_to_participant": relation,
+                    "phone": phone,
+                }
+            )
 
         # Goals: a revision carries most goals over (linked to the earlier goal)
         # and replaces the rest; a first version picks 2-4 domains.
@@ -1784,23 +2450,33 @@ class _Seeder:
             if draft:
                 goal_status = "not_started"
             elif superseded is not None:
-                goal_status = "in_progress" if rng.random() < 0.7 else rng.choice(
-                    ("achieved", "achieved", "discontinued"))
+                goal_status = (
+                    "in_progress"
+                    if rng.random() < 0.7
+                    else rng.choice(("achieved", "achieved", "discontinued"))
+                )
             else:
                 goal_status = _GOAL_STATUS_PICK.pick(rng)
             _tag, statement, target, steps = spec
-            self.rows["goal"].append({
-                "id": goal_id, "plan_id": plan_id, "origin_goal_id": origin,
-                "position": position, "domain": domain, "statement": statement,
-                "measurable_target": target,
-                "target_date": activated + timedelta(days=rng.randint(60, 270)),
-                "status": goal_status,
-            })
+            self.rows["goal"].append(
+                {
+                    "id": goal_id,
+                    "plan_id": plan_id,
+                    "origin_goal_id": origin,
+                    "position": position,
+                    "domain": domain,
+                    "statement": statement,
+                    "measurable_target": target,
+                    "target_date": activated + timedelta(days=rng.randint(60, 270)),
+                    "status": goal_status,
+                }
+            )
             out.append((_GoalRef(goal_id, domain, statement), spec))
             if not draft:
                 self._ratings(p, goal_id, goal_status, activated, period_end)
             for step_position, (what, who, who_name) in enumerate(
-                    steps[: rng.randint(1, len(steps))]):
+                steps[: rng.randint(1, len(steps))]
+            ):
                 if draft:
                     due = self.today + timedelta(days=rng.randint(7, 60))
                     done = None
@@ -1812,15 +2488,21 @@ class _Seeder:
                         done = min(max(done, activated), self.yesterday)
                 if who == "specialist":
                     who_name = self.staff_names[p.specialist_on(min(due, self.today))]
-                self.rows["action_step"].append({
-                    "id": self._id("action_step"), "goal_id": goal_id, "position": step_position,
-                    "description": what, "responsible": who, "responsible_name": who_name,
-                    "due_date": due, "done_date": done,
-                })
+                self.rows["action_step"].append(
+                    {
+                        "id": self._id("action_step"),
+                        "goal_id": goal_id,
+                        "position": step_position,
+                        "description": what,
+                        "responsible": who,
+                        "responsible_name": who_name,
+                        "due_date": due,
+                        "done_date": done,
+                    }
+                )
         return out
 
-    def _ratings(self, p: _Person, goal_id: int, goal_status: str, start: date, end: date
-                 ) -> None:
+    def _ratings(self, p: _Person, goal_id: int, goal_status: str, start: date, end: date) -> None:
         rng = self.rng
         span = max(0, (end - start).days)
         count = rng.randint(1, 4)
@@ -1841,13 +2523,19 @@ class _Seeder:
             if goal_status == "achieved" and index == count - 1:
                 rating = rng.randint(9, 10)
                 trend = "up"
-            self.rows["goal_rating"].append({
-                "id": self._id("goal_rating"), "goal_id": goal_id,
-                "rated_at": self._time_on(day), "rated_by_id": p.specialist_on(day),
-                "rating": rating, "comment": rng.choice(_RATING_COMMENTS[trend]),
-                "entered_in_error_at": None, "entered_in_error_reason": None,
-                "entered_in_error_by_id": None,
-            })
+            self.rows["goal_rating"].append(
+                {
+                    "id": self._id("goal_rating"),
+                    "goal_id": goal_id,
+                    "rated_at": self._time_on(day),
+                    "rated_by_id": p.specialist_on(day),
+                    "rating": rating,
+                    "comment": rng.choice(_RATING_COMMENTS[trend]),
+                    "entered_in_error_at": None,
+                    "entered_in_error_reason": None,
+                    "entered_in_error_by_id": None,
+                }
+            )
 
     # ------------------------------------------------------------------ session notes
 
@@ -1871,10 +2559,14 @@ class _Seeder:
             day -= _DAYS[rng.randint(low, high)]
         earliest = recent[-1]
         earlier_span = (earliest - start).days
-        earlier = [] if earlier_span <= 0 else [
-            self._weekday(start + _DAYS[rng.randrange(earlier_span)], start)
-            for _ in range(wanted - len(recent))
-        ]
+        earlier = (
+            []
+            if earlier_span <= 0
+            else [
+                self._weekday(start + _DAYS[rng.randrange(earlier_span)], start)
+                for _ in range(wanted - len(recent))
+            ]
+        )
         return earlier + recent
 
     def _outreach_days(self, p: _Person) -> list[date]:
@@ -1892,8 +2584,7 @@ class _Seeder:
                 days += [first + _days(rng.randint(0, span)) for _ in range(rng.randint(1, 3))]
         span = (p.last_contact - start).days
         if span > 0:
-            days += [start + _days(rng.randrange(span))
-                     for _ in range(rng.choice((0, 0, 1, 1, 2)))]
+            days += [start + _days(rng.randrange(span)) for _ in range(rng.choice((0, 0, 1, 1, 2)))]
         return days
 
     def _notes(self, p: _Person, periods: list[_PlanPeriod]) -> None:
@@ -1909,8 +2600,9 @@ class _Seeder:
         for at, kind, group in events:
             self._note(p, at, kind, group, periods)
 
-    def _note(self, p: _Person, at: datetime, kind: str, group: _Group | None,
-              periods: list[_PlanPeriod]) -> None:
+    def _note(
+        self, p: _Person, at: datetime, kind: str, group: _Group | None, periods: list[_PlanPeriod]
+    ) -> None:
         rng = self.rng
         rand = rng.random
         choice = rng.choice
@@ -1984,13 +2676,21 @@ class _Seeder:
             # As the notes service stores them: the attendee's own paragraph
             # first, then the format's sections (optional for a group note).
             first, *middle, last = _FORMAT_KEYS[fmt]
-            sections = {"individual": response, first: goal_line,
-                        **dict.fromkeys(middle, ""), last: plan}
+            sections = {
+                "individual": response,
+                first: goal_line,
+                **dict.fromkeys(middle, ""),
+                last: plan,
+            }
             if fmt == "GIRP":
                 sections["intervention"] = intervention
         elif fmt == "GIRP":
-            sections = {"goal": goal_line, "intervention": intervention, "response": response,
-                        "plan": plan}
+            sections = {
+                "goal": goal_line,
+                "intervention": intervention,
+                "response": response,
+                "plan": plan,
+            }
         else:
             if kind == "outreach":
                 assessment = choice(_OUTREACH_ASSESS)
@@ -2000,18 +2700,31 @@ class _Seeder:
                 assessment = choice(_ASSESS[mark])
             said = choice(topic.said)
             if fmt == "DAP":
-                sections = {"data": f"{said} {intervention} {response}",
-                            "assessment": assessment, "plan": plan}
+                sections = {
+                    "data": f"{said} {intervention} {response}",
+                    "assessment": assessment,
+                    "plan": plan,
+                }
             else:
-                observed = intervention if kind == "outreach" else \
-                    f"{choice(_OBSERVE)} {intervention} {response}"
-                sections = {"subjective": said, "objective": observed,
-                            "assessment": assessment, "plan": plan}
+                observed = (
+                    intervention
+                    if kind == "outreach"
+                    else f"{choice(_OBSERVE)} {intervention} {response}"
+                )
+                sections = {
+                    "subjective": said,
+                    "objective": observed,
+                    "assessment": assessment,
+                    "plan": plan,
+                }
         for key, value in sections.items():
             sections[key] = value.format_map(ctx)
         # The search text, laid out as the notes service composes it.
-        body = "\n\n".join([group.topic, group.group_text, *filter(None, sections.values())]
-                           if group is not None else sections.values())
+        body = "\n\n".join(
+            [group.topic, group.group_text, *filter(None, sections.values())]
+            if group is not None
+            else sections.values()
+        )
 
         latest = self.latest
         written = at + _MINUTES[duration + rng.randint(5, 60)]
@@ -2020,8 +2733,13 @@ class _Seeder:
             written = min(written, latest)  # a recent draft, not yet signed
         else:
             roll = rand()
-            delay = _MINUTES[rng.randint(0, 180)] if roll < 0.7 else \
-                _MINUTES[60 * rng.randint(12, 30)] if roll < 0.95 else _DAYS[rng.randint(2, 4)]
+            delay = (
+                _MINUTES[rng.randint(0, 180)]
+                if roll < 0.7
+                else _MINUTES[60 * rng.randint(12, 30)]
+                if roll < 0.95
+                else _DAYS[rng.randint(2, 4)]
+            )
             signed_at = min(written + delay, latest)
             written = min(written, signed_at)
         error_at = error_reason = None
@@ -2031,21 +2749,42 @@ class _Seeder:
             error_reason = "Documented on the wrong date; re-entered with the correct date."
             error_by = author
         row: Row = {
-            "id": note_id, "participant_id": p.id, "author_id": author,
-            "group_session_id": group.id if group is not None else None, "kind": kind,
-            "occurred_at": at, "duration_minutes": duration, "mode": mode, "location": location,
-            "format": fmt, "sections": sections, "body": body,
+            "id": note_id,
+            "participant_id": p.id,
+            "author_id": author,
+            "group_session_id": group.id if group is not None else None,
+            "kind": kind,
+            "occurred_at": at,
+            "duration_minutes": duration,
+            "mode": mode,
+            "location": location,
+            "format": fmt,
+            "sections": sections,
+            "body": body,
             "risk_flags": [risk] if risk else [],
-            "status": "draft", "signed_at": None, "signed_by_id": None, "content_hash": None,
-            "cosigned_at": None, "cosigned_by_id": None, "version_id": 1,
-            "created_at": written, "updated_at": written,
-            "entered_in_error_at": error_at, "entered_in_error_reason": error_reason,
+            "status": "draft",
+            "signed_at": None,
+            "signed_by_id": None,
+            "content_hash": None,
+            "cosigned_at": None,
+            "cosigned_by_id": None,
+            "version_id": 1,
+            "created_at": written,
+            "updated_at": written,
+            "entered_in_error_at": error_at,
+            "entered_in_error_reason": error_reason,
             "entered_in_error_by_id": error_by,
         }
         self.rows["session_note"].append(row)
         for goal_id, goal_mark in goal_marks:
-            self.rows["note_goal"].append({"id": self._id("note_goal"), "note_id": note_id,
-                                           "goal_id": goal_id, "mark": goal_mark})
+            self.rows["note_goal"].append(
+                {
+                    "id": self._id("note_goal"),
+                    "note_id": note_id,
+                    "goal_id": goal_id,
+                    "mark": goal_mark,
+                }
+            )
         if signed_at is None:
             return
         note_hash = _digest(_note_payload(SimpleNamespace(**row), goal_marks, group))
@@ -2061,9 +2800,12 @@ class _Seeder:
         if error_at is None and rand() < 0.004:
             reason, addendum_text = choice(_ADDENDA)
             addendum: Row = {
-                "id": self._id("note_addendum"), "note_id": note_id, "author_id": author,
+                "id": self._id("note_addendum"),
+                "note_id": note_id,
+                "author_id": author,
                 "created_at": min(signed_at + _MINUTES[60 * rng.randint(1, 72)], latest),
-                "reason": reason, "text": addendum_text.format_map(ctx),
+                "reason": reason,
+                "text": addendum_text.format_map(ctx),
             }
             addendum["content_hash"] = _addendum_hash(note_hash, SimpleNamespace(**addendum))
             self.rows["note_addendum"].append(addendum)
@@ -2074,8 +2816,11 @@ class _Seeder:
         rng = self.rng
         if rng.random() >= 0.85:
             return
-        instruments = {"substance_use": ("BARC-10",), "mental_health": ("PHQ-9", "GAD-7"),
-                       "co_occurring": ("BARC-10", "PHQ-9", "GAD-7")}[p.focus]
+        instruments = {
+            "substance_use": ("BARC-10",),
+            "mental_health": ("PHQ-9", "GAD-7"),
+            "co_occurring": ("BARC-10", "PHQ-9", "GAD-7"),
+        }[p.focus]
         start = max(p.intake, self.window_start)
         day = self._weekday(start + timedelta(days=rng.randint(0, 40)), start)
         stop = min(p.last_contact, self.yesterday)
@@ -2093,22 +2838,29 @@ class _Seeder:
                     continue
                 answers = self._answers(code, depression, anxiety, capital)
                 result = score(code, answers)
-                self.rows["assessment"].append({
-                    "id": self._id("assessment"), "participant_id": p.id, "instrument": code,
-                    "answers": answers, "total": result.total, "band": result.band,
-                    "flags": list(result.flags), "administered_at": at,
-                    "administered_by_id": specialist,
-                    "recorded_at": at + timedelta(minutes=rng.randint(5, 30)),
-                    "entered_in_error_at": None, "entered_in_error_reason": None,
-                    "entered_in_error_by_id": None,
-                })
+                self.rows["assessment"].append(
+                    {
+                        "id": self._id("assessment"),
+                        "participant_id": p.id,
+                        "instrument": code,
+                        "answers": answers,
+                        "total": result.total,
+                        "band": result.band,
+                        "flags": list(result.flags),
+                        "administered_at": at,
+                        "administered_by_id": specialist,
+                        "recorded_at": at + timedelta(minutes=rng.randint(5, 30)),
+                        "entered_in_error_at": None,
+                        "entered_in_error_reason": None,
+                        "entered_in_error_by_id": None,
+                    }
+                )
             depression = min(0.98, max(0.02, depression - trend + rng.gauss(0, 0.05)))
             anxiety = min(0.98, max(0.02, anxiety - trend + rng.gauss(0, 0.05)))
             capital = min(0.98, max(0.02, capital + 0.8 * trend + rng.gauss(0, 0.04)))
             day = self._weekday(day + timedelta(days=rng.randint(30, 90)), day)
 
-    def _answers(self, code: str, depression: float, anxiety: float, capital: float
-                 ) -> list[int]:
+    def _answers(self, code: str, depression: float, anxiety: float, capital: float) -> list[int]:
         # Each item is the latent level plus uniform noise of about +/-1 step
         # (cheaper than Gaussian noise and just as plausible for demo answers).
         rand = self.rng.random
@@ -2134,8 +2886,9 @@ class _Seeder:
             return
         active = [c for c in self.counselors if c.active]
         accepting = [c for c in active if c.accepting]
-        counselor = rng.choice(accepting if accepting and rng.random() < 0.85 else active
-                               or self.counselors)
+        counselor = rng.choice(
+            accepting if accepting and rng.random() < 0.85 else active or self.counselors
+        )
         today = self.today
         latest_sign = min(self.yesterday - timedelta(days=2), p.last_contact)
         signed = max(p.intake, latest_sign - _days(rng.randint(0, 200)))
@@ -2166,42 +2919,64 @@ class _Seeder:
         elif kind == "event":
             event = f"When the referral to {counselor.description} is closed"
         # Contact details and the reason for referral always; more by choice.
-        optional = [code for code in _OPTIONAL_CATEGORIES
-                    if p.focus != "mental_health" or code != "substance_use"]
-        chosen = {"contact_details", "referral_reason",
-                  *rng.sample(optional, rng.randint(1, 3))}
+        optional = [
+            code
+            for code in _OPTIONAL_CATEGORIES
+            if p.focus != "mental_health" or code != "substance_use"
+        ]
+        chosen = {"contact_details", "referral_reason", *rng.sample(optional, rng.randint(1, 3))}
         categories = [code for code in INFORMATION_CATEGORIES if code in chosen]
         proxy = rng.random() < 0.03
         consent_id = self._id("consent")
         signed_at = _at(signed, 16)
-        purpose = ("Coordination of care: referral to counseling and follow-up on whether the "
-                   "referral was completed.")
-        self.rows["consent"].append({
-            "id": consent_id, "participant_id": p.id, "patient_name": p.legal_name,
-            "discloser": f"{names.PROGRAM_NAME}, peer support program",
-            "information": _describe_categories(categories),
-            "information_categories": ",".join(categories),
-            "recipient_counselor_id": counselor.id,
-            "recipient_description": counselor.description, "purpose": purpose,
-            "revocation_statement": STANDARD_REVOCATION_STATEMENT, "expires_on": expires,
-            "expiration_event": event,
-            "signed_by": self._family_member(p, "mother") if proxy else p.legal_name,
-            "signer_relationship": "guardian" if proxy else "self", "signed_on": signed,
-            "created_by_id": p.specialist_on(signed), "revoked_on": revoked,
-            "revocation_note": "Participant asked to stop sharing information." if revoked
-            else "",
-            "version_id": 1, "created_at": signed_at,
-            "updated_at": _at(revoked, 16) if revoked else signed_at,
-            "entered_in_error_at": None, "entered_in_error_reason": None,
-            "entered_in_error_by_id": None,
-        })
+        purpose = (
+            "Coordination of care: referral to counseling and follow-up on whether the "
+            "referral was completed."
+        )
+        self.rows["consent"].append(
+            {
+                "id": consent_id,
+                "participant_id": p.id,
+                "patient_name": p.legal_name,
+                "discloser": f"{names.PROGRAM_NAME}, peer support program",
+                "information": _describe_categories(categories),
+                "information_categories": ",".join(categories),
+                "recipient_counselor_id": counselor.id,
+                "recipient_description": counselor.description,
+                "purpose": purpose,
+                "revocation_statement": STANDARD_REVOCATION_STATEMENT,
+                "expires_on": expires,
+                "expiration_event": event,
+                "signed_by": self._family_member(p, "mother") if proxy else p.legal_name,
+                "signer_relationship": "guardian" if proxy else "self",
+                "signed_on": signed,
+                "created_by_id": p.specialist_on(signed),
+                "revoked_on": revoked,
+                "revocation_note": "Participant asked to stop sharing information."
+                if revoked
+                else "",
+                "version_id": 1,
+                "created_at": signed_at,
+                "updated_at": _at(revoked, 16) if revoked else signed_at,
+                "entered_in_error_at": None,
+                "entered_in_error_reason": None,
+                "entered_in_error_by_id": None,
+            }
+        )
         if rng.random() < 0.5:
-            self._referral(p, consent_id, counselor, categories, purpose, signed, expires,
-                           revoked)
+            self._referral(p, consent_id, counselor, categories, purpose, signed, expires, revoked)
 
-    def _referral(self, p: _Person, consent_id: int, counselor: _Counselor,
-                  categories: list[str], purpose: str, signed: date, expires: date | None,
-                  revoked: date | None) -> None:
+    def _referral(
+        self,
+        p: _Person,
+        consent_id: int,
+        counselor: _Counselor,
+        categories: list[str],
+        purpose: str,
+        signed: date,
+        expires: date | None,
+        revoked: date | None,
+    ) -> None:
         rng = self.rng
         status = _REFERRAL_STATUS_PICK.pick(rng)
         # A referral leaves draft only while its consent is in force: up to the
@@ -2222,8 +2997,7 @@ class _Seeder:
             path = ("draft", "requested", "accepted", status)
         latest = self.latest
         if status == "draft":
-            created_day = min(max(p.intake, self.today - _days(rng.randint(1, 20))),
-                              self.yesterday)
+            created_day = min(max(p.intake, self.today - _days(rng.randint(1, 20))), self.yesterday)
             times = [self._time_on(created_day)]
         else:
             room = (valid_until - signed).days
@@ -2236,14 +3010,24 @@ class _Seeder:
                 times.append(max(self._time_on(step_day), times[-1] + _MINUTES[5]))
             # Stepping past midnight must not put an event in the future.
             times = [min(t, latest) for t in times]
-        reasons = _REFERRAL_REASONS["su" if p.focus == "substance_use" else
-                                    "mh" if p.focus == "mental_health" else
-                                    rng.choice(("su", "mh"))] + _REFERRAL_REASONS["any"]
+        reasons = (
+            _REFERRAL_REASONS[
+                "su"
+                if p.focus == "substance_use"
+                else "mh"
+                if p.focus == "mental_health"
+                else rng.choice(("su", "mh"))
+            ]
+            + _REFERRAL_REASONS["any"]
+        )
         reason = rng.choice(reasons)
         # What the referral shares is always within what the consent allows.
         extra = [c for c in categories if c not in ("contact_details", "referral_reason")]
-        picked = {"contact_details", "referral_reason",
-                  *rng.sample(extra, rng.randint(0, len(extra)))}
+        picked = {
+            "contact_details",
+            "referral_reason",
+            *rng.sample(extra, rng.randint(0, len(extra))),
+        }
         shared = [code for code in categories if code in picked]
         information = _describe_categories(shared)
         referral_id = self._id("referral")
@@ -2257,20 +3041,34 @@ class _Seeder:
         follow_up = None
         if status in _OPEN_REFERRAL:
             # Due by urgency when sent; pushed out by each later step.
-            follow_up = times[1].date() + _days(_FOLLOW_UP_DAYS[urgency]) if len(times) == 2 \
+            follow_up = (
+                times[1].date() + _days(_FOLLOW_UP_DAYS[urgency])
+                if len(times) == 2
                 else last_time.date() + _days(rng.randint(7, 21))
+            )
         sent_at = times[1] if len(times) > 1 else None
-        self.rows["referral"].append({
-            "id": referral_id, "participant_id": p.id, "counselor_id": counselor.id,
-            "reason": reason, "urgency": urgency, "information_shared": information,
-            "information_categories": ",".join(shared),
-            "consent_id": None if status == "draft" else consent_id, "status": status,
-            "created_by_id": p.specialist_on(times[0].date()), "sent_at": sent_at,
-            "follow_up_on": follow_up,
-            "closed_at": last_time if status in _CLOSED_REFERRAL else None,
-            "outcome": outcome, "outcome_note": outcome_note, "version_id": 1,
-            "created_at": times[0], "updated_at": last_time,
-        })
+        self.rows["referral"].append(
+            {
+                "id": referral_id,
+                "participant_id": p.id,
+                "counselor_id": counselor.id,
+                "reason": reason,
+                "urgency": urgency,
+                "information_shared": information,
+                "information_categories": ",".join(shared),
+                "consent_id": None if status == "draft" else consent_id,
+                "status": status,
+                "created_by_id": p.specialist_on(times[0].date()),
+                "sent_at": sent_at,
+                "follow_up_on": follow_up,
+                "closed_at": last_time if status in _CLOSED_REFERRAL else None,
+                "outcome": outcome,
+                "outcome_note": outcome_note,
+                "version_id": 1,
+                "created_at": times[0],
+                "updated_at": last_time,
+            }
+        )
         for index, (to_status, at) in enumerate(zip(path, times, strict=True)):
             if to_status == "draft":
                 note = "Referral drafted with the participant."
@@ -2278,22 +3076,33 @@ class _Seeder:
                 note = outcome_note
             else:
                 note = rng.choice(_REFERRAL_NOTES[to_status])
-            self.rows["referral_event"].append({
-                "id": self._id("referral_event"), "referral_id": referral_id, "occurred_at": at,
-                "by_id": p.specialist_on(at.date()),
-                "from_status": path[index - 1] if index else None, "to_status": to_status,
-                "note": note,
-            })
+            self.rows["referral_event"].append(
+                {
+                    "id": self._id("referral_event"),
+                    "referral_id": referral_id,
+                    "occurred_at": at,
+                    "by_id": p.specialist_on(at.date()),
+                    "from_status": path[index - 1] if index else None,
+                    "to_status": to_status,
+                    "note": note,
+                }
+            )
         if sent_at is not None:
             # As referrals.send_referral records it, with the §2.32 notice.
-            self.rows["disclosure"].append({
-                "id": self._id("disclosure"), "participant_id": p.id, "consent_id": consent_id,
-                "referral_id": referral_id, "disclosed_at": sent_at,
-                "disclosed_by_id": p.specialist_on(sent_at.date()),
-                "recipient": counselor.description,
-                "information": f"{information}\nCategories: {format_categories(shared)}",
-                "purpose": purpose, "notice_included": True,
-            })
+            self.rows["disclosure"].append(
+                {
+                    "id": self._id("disclosure"),
+                    "participant_id": p.id,
+                    "consent_id": consent_id,
+                    "referral_id": referral_id,
+                    "disclosed_at": sent_at,
+                    "disclosed_by_id": p.specialist_on(sent_at.date()),
+                    "recipient": counselor.description,
+                    "information": f"{information}\nCategories: {format_categories(shared)}",
+                    "purpose": purpose,
+                    "notice_included": True,
+                }
+            )
 
     # ------------------------------------------------------------------ the whole run
 
@@ -2309,7 +3118,7 @@ class _Seeder:
         self._flush()
         for start in range(0, self.n, CHUNK_PARTICIPANTS):
             self._check_cancelled()
-            for person in people[start:start + CHUNK_PARTICIPANTS]:
+            for person in people[start : start + CHUNK_PARTICIPANTS]:
                 self._emit_person(person)
                 # The group list is only needed while writing this person's notes.
                 person.groups = []
@@ -2321,9 +3130,13 @@ class _Seeder:
             **{_SUMMARY_FIELDS[name]: count for name, count in self.counts.items()},
             usernames=tuple(self.usernames),
         )
-        audit.record(self.session, user_id=None, username="demo", action="demo_seed",
-                     details={**summary.counts(), "seed": self.seed,
-                              "today": self.today.isoformat()})
+        audit.record(
+            self.session,
+            user_id=None,
+            username="demo",
+            action="demo_seed",
+            details={**summary.counts(), "seed": self.seed, "today": self.today.isoformat()},
+        )
         return summary
 
     def _fix_sequences(self) -> None:
@@ -2333,9 +3146,12 @@ class _Seeder:
             return
         for name in _TABLE_ORDER:
             if self.counts[name]:
-                self.session.execute(text(
-                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                    f"(SELECT max(id) FROM {name}))"))
+                self.session.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                        f"(SELECT max(id) FROM {name}))"
+                    )
+                )
 
 
 def _contact_scale(notes: int, participants: int) -> float:
@@ -2372,21 +3188,36 @@ def seed_demo(
     uses it to vary the note volume independently of the caseload size.
     """
     if not 0 <= participants <= MAX_PARTICIPANTS:
-        raise ValidationError({"participants": tr(
-            "the number of participants must be between 0 and {max}").format(
-                max=MAX_PARTICIPANTS)})
+        raise ValidationError(
+            {
+                "participants": tr("the number of participants must be between 0 and {max}").format(
+                    max=MAX_PARTICIPANTS
+                )
+            }
+        )
     existing_people = session.scalar(select(func.count()).select_from(Participant)) or 0
     existing_staff = session.scalar(select(func.count()).select_from(StaffUser)) or 0
     if existing_people or existing_staff:
-        raise ValidationError({"database": tr(
-            "demo data can only be added to an empty database, and this one already has "
-            "{people} participants and {staff} staff accounts; create a new database with "
-            "'casebook db init --db NEW_FILE' and seed that").format(
-                people=existing_people, staff=existing_staff)})
+        raise ValidationError(
+            {
+                "database": tr(
+                    "demo data can only be added to an empty database, and this one already has "
+                    "{people} participants and {staff} staff accounts; create a new database with "
+                    "'casebook db init --db NEW_FILE' and seed that"
+                ).format(people=existing_people, staff=existing_staff)
+            }
+        )
     if notes is not None and notes < 0:
         raise ValidationError({"notes": tr("the number of notes cannot be negative")})
-    seeder = _Seeder(session, participants=participants, seed=seed, password_hash=password_hash,
-                     today=today or date.today(), progress=progress, cancelled=cancelled)
+    seeder = _Seeder(
+        session,
+        participants=participants,
+        seed=seed,
+        password_hash=password_hash,
+        today=today or date.today(),
+        progress=progress,
+        cancelled=cancelled,
+    )
     if notes is not None and participants:
         seeder.contact_scale = _contact_scale(notes, participants)
     if not seeder.sqlite:
@@ -2404,7 +3235,8 @@ def _seed_sqlite(session: Session, seeder: _Seeder) -> SeedSummary:
     # SQL, so the schema ends exactly as the migrations left it.
     trigger_sql = session.execute(
         text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :name"),
-        {"name": _FTS_INSERT_TRIGGER}).scalar()
+        {"name": _FTS_INSERT_TRIGGER},
+    ).scalar()
 
     def restore() -> None:
         if trigger_sql:

@@ -35,6 +35,43 @@ def _fast_hashing() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _window_registries_restored() -> Iterator[None]:
+    """Pages, workspace tabs and header flags registered by a test (``install_all``)
+    are taken away after it, so each test sees the window it built and no other."""
+    import sys
+
+    if "ui.main_window" not in sys.modules:
+        # Nothing registered yet; a test that imports the window gets it fresh.
+        yield
+        if "ui.main_window" in sys.modules:
+            _clear_registries()
+        return
+    from ui import main_window, pages, workspace
+
+    saved = (
+        list(main_window.PAGES),
+        list(workspace.WORKSPACE_TABS),
+        list(workspace.FLAG_SOURCES),
+        pages._installed,
+    )
+    yield
+    main_window.PAGES[:] = saved[0]
+    workspace.WORKSPACE_TABS[:] = saved[1]
+    workspace.FLAG_SOURCES[:] = saved[2]
+    pages._installed = saved[3]
+
+
+def _clear_registries() -> None:
+    # Back to what the modules register on import (the audit and staff pages only).
+    from ui import main_window, pages, workspace
+
+    main_window.PAGES[:] = [p for p in main_window.PAGES if p.key in ("audit", "staff")]
+    workspace.WORKSPACE_TABS.clear()
+    workspace.FLAG_SOURCES.clear()
+    pages._installed = False
+
+
+@pytest.fixture(autouse=True)
 def memory_keyring(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[MemoryKeyring | None]:
@@ -265,6 +302,7 @@ BOTH_ENGINE_MODULES = frozenset(
     {
         "test_assessments",
         "test_audit",
+        "test_cli_reports",
         "test_concurrency",
         "test_consents",
         "test_counselors",

@@ -22,6 +22,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,6 +32,18 @@ TEMPLATE = "casebook_template"
 # Not UTC on purpose: the program must not depend on the server's time zone.
 SERVER_TIME_ZONE = "America/Chicago"
 _SUPERUSER = "casebook_test_admin"
+_WATCHDOG = """
+import os, shutil, subprocess, sys, time
+parent, root, stop = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+while True:
+    try:
+        os.kill(parent, 0)
+    except ProcessLookupError:
+        break
+    time.sleep(1)
+subprocess.run(stop, capture_output=True, check=False)
+shutil.rmtree(root, ignore_errors=True)
+"""
 
 
 def find_postgres_bindir() -> Path | None:
@@ -79,6 +92,7 @@ class PostgresServer:
         self._numbers = itertools.count(1)
         self._started = False
         self._run_as: list[str] = []
+        self._watchdog: subprocess.Popen[bytes] | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -142,13 +156,31 @@ class PostgresServer:
             "-o", options, "start",
         )  # fmt: skip
         self._started = True
+        self._start_watchdog()
         self._admin_sql(
             f"CREATE ROLE {ROLE} LOGIN PASSWORD '{self.password}'",
             f"CREATE DATABASE {TEMPLATE} OWNER {ROLE}",
         )
         self._migrate(TEMPLATE)
 
+    def _start_watchdog(self) -> None:
+        # A test run killed outright (timeout, Ctrl-C twice, SIGKILL) never reaches
+        # stop(); this detached helper stops the server once the run has gone, so
+        # killed runs do not leave servers behind on a shared machine.
+        stop = self._command("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        self._watchdog = subprocess.Popen(
+            [sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(self.root), *stop],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
     def stop(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.kill()
+            self._watchdog.wait()
+            self._watchdog = None
         if self._started:
             with contextlib.suppress(Exception):
                 self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")

@@ -20,23 +20,23 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication, QWidget
 
-from casebook.database import Database, create_database  # noqa: E402
-from casebook.db import DatabaseLocation  # noqa: E402
-from casebook.demo import seed_demo  # noqa: E402
-from casebook.security import keystore  # noqa: E402
-from casebook.security.passwords import hash_password  # noqa: E402
-from casebook.security.permissions import Actor  # noqa: E402
-from casebook.services import caseload, users  # noqa: E402
-from ui.context import AppContext  # noqa: E402
-from ui.login import DEMO_LOGINS, DEMO_PASSWORD, LoginDialog  # noqa: E402
-from ui.main_window import DISCARD, PARTICIPANT_PAGE, MainWindow  # noqa: E402
-from ui.pages import install_all  # noqa: E402
-from ui.settings import Settings, install_settings  # noqa: E402
-from ui.tasks import TaskRunner  # noqa: E402
-from ui.theme import apply_theme  # noqa: E402
+from casebook.database import Database, create_database
+from casebook.db import DatabaseLocation
+from casebook.demo import seed_demo
+from casebook.security import keystore
+from casebook.security.passwords import hash_password
+from casebook.security.permissions import Actor
+from casebook.services import caseload, users
+from ui.context import AppContext
+from ui.login import DEMO_LOGINS, DEMO_PASSWORD, LoginDialog
+from ui.main_window import DISCARD, PARTICIPANT_PAGE, MainWindow
+from ui.pages import install_all
+from ui.settings import Settings, install_settings
+from ui.tasks import TaskRunner
+from ui.theme import apply_theme
 
 
 def settle(app: QApplication, ctx: AppContext, seconds: float = 0.4) -> None:
@@ -74,7 +74,9 @@ def shoot(out: Path, sizes: list[tuple[int, int]], participants: int) -> None:
     location = DatabaseLocation(url="sqlite://", path=folder / "demo.db")
     db = create_database(location, key_hex=keystore.generate_key())
     with db.session() as session:
-        seed_demo(session, participants=participants, seed=1, password_hash=hash_password(DEMO_PASSWORD))
+        seed_demo(
+            session, participants=participants, seed=1, password_hash=hash_password(DEMO_PASSWORD)
+        )
     ctx = AppContext(db, TaskRunner())
     install_all()
     login = LoginDialog(ctx, prefs=prefs)

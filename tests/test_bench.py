@@ -13,9 +13,10 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from conftest import TEST_PASSWORD
 from sqlalchemy import select
 
@@ -24,7 +25,7 @@ from casebook.demo import seed_demo
 from casebook.security.passwords import hash_password
 from casebook.security.permissions import actor_for, visible_participants
 from casebook.services.caseload import caseload_rows
-from models import Participant, StaffUser
+from models import CaseAssignment, EmergencyAccess, Participant, StaffUser, utcnow
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -83,6 +84,7 @@ def test_bench_reports_every_figure_with_its_target(tmp_path: Path) -> None:
         assert name in done.stdout
 
 
+@pytest.mark.both_engines
 def test_caseload_rows_are_exactly_the_visible_participants(db: Database) -> None:
     # The caseload writes the visibility rule as IN-subqueries for speed; it must
     # select the same people as permissions.visible_participants for every role.
@@ -95,6 +97,24 @@ def test_caseload_rows_are_exactly_the_visible_participants(db: Database) -> Non
             today=date(2026, 11, 23),
             notes=600,
         )
+    with db.session() as session:
+        # peer1 holds one current and one expired emergency grant for participants
+        # outside their caseload: only the current one may show.
+        peer = session.scalars(select(StaffUser).where(StaffUser.username == "peer1")).one()
+        others = session.scalars(
+            select(CaseAssignment.participant_id)
+            .where(CaseAssignment.specialist_id != peer.id, CaseAssignment.end_date.is_(None))
+            .order_by(CaseAssignment.participant_id)
+            .limit(2)
+        ).all()
+        now = utcnow()
+        grants = (now + timedelta(hours=4), now - timedelta(hours=1))
+        for pid, expires in zip(others, grants, strict=True):
+            session.add(
+                EmergencyAccess(
+                    user_id=peer.id, participant_id=pid, reason="Crisis call", expires_at=expires
+                )
+            )
     with db.session(read_only=True) as session:
         users = session.scalars(select(StaffUser).order_by(StaffUser.id)).all()
         checked = 0
@@ -103,5 +123,7 @@ def test_caseload_rows_are_exactly_the_visible_participants(db: Database) -> Non
             expected = set(session.scalars(select(Participant.id).where(visible_participants(who))))
             shown = {r.participant_id for r in caseload_rows(session, who, include_discharged=True)}
             assert shown == expected, user.username
+            if user.username == "peer1":
+                assert others[0] in shown and others[1] not in shown
             checked += bool(expected)
         assert checked >= 3  # the supervisor and at least two specialists see someone

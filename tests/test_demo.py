@@ -86,8 +86,14 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     engine, factory = _database(tmp_path_factory.mktemp("demo") / "demo.db")
     calls: list[tuple[int, int]] = []
     with session_scope(factory) as s:
-        summary = seed_demo(s, participants=PARTICIPANTS, seed=SEED, password_hash="hash",
-                            today=TODAY, progress=lambda done, total: calls.append((done, total)))
+        summary = seed_demo(
+            s,
+            participants=PARTICIPANTS,
+            seed=SEED,
+            password_hash="hash",
+            today=TODAY,
+            progress=lambda done, total: calls.append((done, total)),
+        )
     yield Seeded(factory, summary, calls)
     engine.dispose()
 
@@ -105,9 +111,19 @@ def _count(s: Session, model: type[Base]) -> int:
 # ------------------------------------------------------------------------- sizes and accounts
 
 
-@pytest.mark.parametrize(("participants", "expected"), [
-    (0, 2), (1, 2), (80, 2), (81, 3), (200, 5), (10_000, 250), (12_000, 300), (200_000, 300),
-])
+@pytest.mark.parametrize(
+    ("participants", "expected"),
+    [
+        (0, 2),
+        (1, 2),
+        (80, 2),
+        (81, 3),
+        (200, 5),
+        (10_000, 250),
+        (12_000, 300),
+        (200_000, 300),
+    ],
+)
 def test_specialists_grow_with_the_caseload(participants: int, expected: int) -> None:
     assert specialist_count(participants) == expected
 
@@ -115,13 +131,25 @@ def test_specialists_grow_with_the_caseload(participants: int, expected: int) ->
 def test_summary_matches_the_rows_written(seeded: Seeded, session: Session) -> None:
     summary = seeded.summary
     models: dict[str, type[Base]] = {
-        "users": StaffUser, "participants": Participant, "case_assignments": CaseAssignment,
-        "recovery_start_changes": RecoveryStartChange, "recovery_plans": RecoveryPlan,
-        "plan_supports": PlanSupport, "goals": Goal, "goal_ratings": GoalRating,
-        "action_steps": ActionStep, "session_notes": SessionNote, "note_goals": NoteGoal,
-        "note_addenda": NoteAddendum, "group_sessions": GroupSession,
-        "assessments": Assessment, "counselors": Counselor, "consents": Consent,
-        "referrals": Referral, "referral_events": ReferralEvent, "disclosures": Disclosure,
+        "users": StaffUser,
+        "participants": Participant,
+        "case_assignments": CaseAssignment,
+        "recovery_start_changes": RecoveryStartChange,
+        "recovery_plans": RecoveryPlan,
+        "plan_supports": PlanSupport,
+        "goals": Goal,
+        "goal_ratings": GoalRating,
+        "action_steps": ActionStep,
+        "session_notes": SessionNote,
+        "note_goals": NoteGoal,
+        "note_addenda": NoteAddendum,
+        "group_sessions": GroupSession,
+        "assessments": Assessment,
+        "counselors": Counselor,
+        "consents": Consent,
+        "referrals": Referral,
+        "referral_events": ReferralEvent,
+        "disclosures": Disclosure,
     }
     assert set(summary.counts()) == set(models)
     for name, model in models.items():
@@ -175,8 +203,11 @@ def test_names_come_from_many_languages(session: Session) -> None:
     assert scripts & {"GREEK", "CYRILLIC", "ARABIC", "CJK", "HANGUL"}
     # Stored precomposed, so a search typed on any keyboard finds them.
     assert all(unicodedata.is_normalized("NFC", name) for name in names)
-    preferred = list(session.scalars(select(Participant.preferred_name)
-                                     .where(Participant.preferred_name.is_not(None))))
+    preferred = list(
+        session.scalars(
+            select(Participant.preferred_name).where(Participant.preferred_name.is_not(None))
+        )
+    )
     assert 0 < len(preferred) < len(names)
 
 
@@ -269,8 +300,10 @@ def test_recovery_plans(session: Session) -> None:
 
 
 def test_goals_steps_ratings_and_supports(session: Session) -> None:
-    plan_owner = {plan_id: owner for plan_id, owner in session.execute(
-        select(RecoveryPlan.id, RecoveryPlan.participant_id))}
+    plan_owner = {
+        plan_id: owner
+        for plan_id, owner in session.execute(select(RecoveryPlan.id, RecoveryPlan.participant_id))
+    }
     goals = {g.id: g for g in session.scalars(select(Goal))}
     per_plan = Counter(g.plan_id for g in goals.values())
     assert set(per_plan) == set(plan_owner)
@@ -302,24 +335,33 @@ def test_goals_steps_ratings_and_supports(session: Session) -> None:
 def test_notes_reference_existing_rows(session: Session) -> None:
     ids = list(session.scalars(select(SessionNote.id)))
     assert len(ids) == len(set(ids))
-    orphans = session.scalar(text(
-        "SELECT count(*) FROM session_note n LEFT JOIN participant p ON p.id = n.participant_id "
-        "WHERE p.id IS NULL"))
+    orphans = session.scalar(
+        text(
+            "SELECT count(*) FROM session_note n "
+            "LEFT JOIN participant p ON p.id = n.participant_id "
+            "WHERE p.id IS NULL"
+        )
+    )
     assert orphans == 0
     specialists = set(session.scalars(select(StaffUser.id).where(StaffUser.role == "specialist")))
     assert set(session.scalars(select(SessionNote.author_id).distinct())) <= specialists
     # A goal addressed in a note is on that participant's own plan.
-    mismatched = session.scalar(text(
-        "SELECT count(*) FROM note_goal ng JOIN session_note n ON n.id = ng.note_id "
-        "JOIN goal g ON g.id = ng.goal_id JOIN recovery_plan p ON p.id = g.plan_id "
-        "WHERE p.participant_id != n.participant_id"))
+    mismatched = session.scalar(
+        text(
+            "SELECT count(*) FROM note_goal ng JOIN session_note n ON n.id = ng.note_id "
+            "JOIN goal g ON g.id = ng.goal_id JOIN recovery_plan p ON p.id = g.plan_id "
+            "WHERE p.participant_id != n.participant_id"
+        )
+    )
     assert mismatched == 0
 
 
 def test_notes_follow_the_formats_and_are_signed(session: Session) -> None:
-    keys = {"GIRP": ["goal", "intervention", "response", "plan"],
-            "DAP": ["data", "assessment", "plan"],
-            "SOAP": ["subjective", "objective", "assessment", "plan"]}
+    keys = {
+        "GIRP": ["goal", "intervention", "response", "plan"],
+        "DAP": ["data", "assessment", "plan"],
+        "SOAP": ["subjective", "objective", "assessment", "plan"],
+    }
     kinds: Counter[str] = Counter()
     formats: Counter[str] = Counter()
     drafts = 0
@@ -362,9 +404,14 @@ def test_risk_flags_are_rare_and_known(session: Session) -> None:
 
 
 def test_contacts_reflect_the_cadence(session: Session) -> None:
-    last_contact = {participant_id: at for participant_id, at in session.execute(
-        select(SessionNote.participant_id, func.max(SessionNote.occurred_at))
-        .where(SessionNote.kind != "outreach").group_by(SessionNote.participant_id))}
+    last_contact = {
+        participant_id: at
+        for participant_id, at in session.execute(
+            select(SessionNote.participant_id, func.max(SessionNote.occurred_at))
+            .where(SessionNote.kind != "outreach")
+            .group_by(SessionNote.participant_id)
+        )
+    }
     on_time = overdue = long_overdue = 0
     for p in session.scalars(select(Participant).where(Participant.status == "active")):
         last = last_contact[p.id]
@@ -394,9 +441,12 @@ def test_group_sessions(session: Session) -> None:
         assert note.body.startswith(group.topic)
         day = group.occurred_at.date()
         # Attendees were on the facilitator's caseload that day.
-        assert any(a.specialist_id == group.facilitator_id and a.start_date <= day
-                   and (a.end_date is None or day < a.end_date)
-                   for a in assignments[note.participant_id])
+        assert any(
+            a.specialist_id == group.facilitator_id
+            and a.start_date <= day
+            and (a.end_date is None or day < a.end_date)
+            for a in assignments[note.participant_id]
+        )
     assert set(attendees) == set(groups)
     assert min(attendees.values()) >= 2
     assert _count(session, SessionNote) - sum(attendees.values()) > 10 * len(groups)
@@ -409,18 +459,21 @@ def test_full_text_index_is_complete_and_kept(session: Session, tmp_path: Path) 
     first_note = session.scalar(select(SessionNote.body).where(SessionNote.participant_id == 1))
     assert first_note
     word = next(w for w in first_note.replace(".", " ").split() if len(w) > 6 and w.isalpha())
-    hits = session.scalar(text("SELECT count(*) FROM note_fts WHERE note_fts MATCH :w"),
-                          {"w": f'"{word}"'})
+    hits = session.scalar(
+        text("SELECT count(*) FROM note_fts WHERE note_fts MATCH :w"), {"w": f'"{word}"'}
+    )
     assert hits and hits > 0, (name, word)
     # Seeding rebuilt the index in one go; the insert trigger is back, unchanged.
     fresh_engine, _ = _database(tmp_path / "fresh.db")
     with fresh_engine.connect() as conn:
-        expected = conn.execute(text(
-            "SELECT sql FROM sqlite_master WHERE name = 'note_fts_ai'")).scalar()
+        expected = conn.execute(
+            text("SELECT sql FROM sqlite_master WHERE name = 'note_fts_ai'")
+        ).scalar()
     fresh_engine.dispose()
     assert expected
-    assert session.scalar(text("SELECT sql FROM sqlite_master WHERE name = 'note_fts_ai'")) \
-        == expected
+    assert (
+        session.scalar(text("SELECT sql FROM sqlite_master WHERE name = 'note_fts_ai'")) == expected
+    )
 
 
 # ------------------------------------------------------------------------- measures
@@ -513,7 +566,8 @@ def test_referrals_follow_the_status_rules(session: Session) -> None:
         assert consent.signed_on <= sent
         assert consents.consent_status(consent, sent) == "active"
         assert set(consents.stored_categories(r.information_categories)) <= set(
-            consents.stored_categories(consent.information_categories))
+            consents.stored_categories(consent.information_categories)
+        )
         disclosure = disclosed[r.id]
         assert disclosure.consent_id == consent.id and disclosure.notice_included
         assert disclosure.disclosed_at == r.sent_at
@@ -547,19 +601,37 @@ def test_one_audit_event_for_the_whole_seed(seeded: Seeded, session: Session) ->
 # ------------------------------------------------------------------------- reproducibility
 
 
-def _seeded_fingerprint(path: Path, participants: int, seed: int
-                        ) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+def _seeded_fingerprint(
+    path: Path, participants: int, seed: int
+) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
     """Seed a new database and return what identifies its people and notes."""
     engine, factory = _database(path)
     with session_scope(factory) as s:
         seed_demo(s, participants=participants, seed=seed, password_hash="x", today=TODAY)
     with session_scope(factory, read_only=True) as s:
-        people = [tuple(row) for row in s.execute(select(
-            Participant.id, Participant.legal_name, Participant.date_of_birth,
-            Participant.email))]
-        note_rows = [tuple(row) for row in s.execute(select(
-            SessionNote.id, SessionNote.participant_id, SessionNote.occurred_at,
-            SessionNote.body, SessionNote.content_hash).order_by(SessionNote.id))]
+        people = [
+            tuple(row)
+            for row in s.execute(
+                select(
+                    Participant.id,
+                    Participant.legal_name,
+                    Participant.date_of_birth,
+                    Participant.email,
+                )
+            )
+        ]
+        note_rows = [
+            tuple(row)
+            for row in s.execute(
+                select(
+                    SessionNote.id,
+                    SessionNote.participant_id,
+                    SessionNote.occurred_at,
+                    SessionNote.body,
+                    SessionNote.content_hash,
+                ).order_by(SessionNote.id)
+            )
+        ]
     engine.dispose()
     return people, note_rows
 
@@ -589,8 +661,7 @@ def test_refuses_a_database_with_participants(seeded: Seeded) -> None:
 def test_refuses_a_database_with_staff_accounts(tmp_path: Path) -> None:
     engine, factory = _database(tmp_path / "staff.db")
     with session_scope(factory) as s:
-        s.add(StaffUser(username="ada", display_name="Ada Admin", role="admin",
-                        password_hash="x"))
+        s.add(StaffUser(username="ada", display_name="Ada Admin", role="admin", password_hash="x"))
     with pytest.raises(ValidationError) as caught, session_scope(factory) as s:
         seed_demo(s, participants=5, password_hash="x", today=TODAY)
     assert "database" in caught.value.field_errors
@@ -611,9 +682,14 @@ def test_cancelling_stops_and_leaves_nothing(tmp_path: Path) -> None:
     calls: list[tuple[int, int]] = []
     participants = CHUNK_PARTICIPANTS + 50
     with pytest.raises(CasebookError, match="cancelled"), session_scope(factory) as s:
-        seed_demo(s, participants=participants, password_hash="x", today=TODAY,
-                  progress=lambda done, total: calls.append((done, total)),
-                  cancelled=lambda: any(done > 0 for done, _ in calls))
+        seed_demo(
+            s,
+            participants=participants,
+            password_hash="x",
+            today=TODAY,
+            progress=lambda done, total: calls.append((done, total)),
+            cancelled=lambda: any(done > 0 for done, _ in calls),
+        )
     # Stopped after the first chunk instead of finishing.
     assert calls[-1] == (CHUNK_PARTICIPANTS, participants)
     with session_scope(factory, read_only=True) as s:
@@ -635,9 +711,14 @@ def test_search_index_survives_a_caller_that_commits_after_cancelling(tmp_path: 
     # commits what was written: not what callers should do, but the schema and
     # the search index must stay whole even so.
     with session_scope(factory) as s, pytest.raises(CasebookError):
-        seed_demo(s, participants=CHUNK_PARTICIPANTS + 10, password_hash="x", today=TODAY,
-                  progress=lambda done, _total: calls.append(done),
-                  cancelled=lambda: any(calls))
+        seed_demo(
+            s,
+            participants=CHUNK_PARTICIPANTS + 10,
+            password_hash="x",
+            today=TODAY,
+            progress=lambda done, _total: calls.append(done),
+            cancelled=lambda: any(calls),
+        )
     with session_scope(factory, read_only=True) as s:
         assert _count(s, SessionNote) > 0
         assert s.scalar(text("SELECT count(*) FROM note_fts")) == _count(s, SessionNote)
@@ -658,10 +739,13 @@ def test_cancelled_before_starting(tmp_path: Path) -> None:
 def test_fast_bind_processors_store_what_sqlalchemy_stores() -> None:
     dialect = sqlite.dialect()
     samples: dict[str, list[object]] = {
-        "UTCDateTime": [datetime(2026, 1, 2, 3, 4, tzinfo=UTC),
-                        datetime(1999, 12, 31, 23, 59, tzinfo=UTC),
-                        datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=UTC),
-                        datetime(2026, 1, 2, 3, 4, tzinfo=timezone(timedelta(hours=-5))), None],
+        "UTCDateTime": [
+            datetime(2026, 1, 2, 3, 4, tzinfo=UTC),
+            datetime(1999, 12, 31, 23, 59, tzinfo=UTC),
+            datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=UTC),
+            datetime(2026, 1, 2, 3, 4, tzinfo=timezone(timedelta(hours=-5))),
+            None,
+        ],
         "Date": [date(2026, 1, 2), date(1950, 7, 31), None],
         "JSON": [{"goal": "Zoë’s “goal”", "plan": ""}, [], ["self_harm"], [1, 2, 3], {}],
         "Boolean": [True, False, None],

@@ -60,21 +60,33 @@ def test_draft_survives_kill_9(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     with db.session() as s:
         users.create_first_admin(s, "admin", "Ada Admin", TEST_PASSWORD)
     with db.session() as s:
-        admin = users.authenticate(s, "admin", TEST_PASSWORD,
-                                   sleep=lambda _: None).raise_for_failure()
-        users.create_user(s, admin, username="peer1", display_name="Pat Peer",
-                          role="specialist", password=TEST_PASSWORD)
+        admin = users.authenticate(
+            s, "admin", TEST_PASSWORD, sleep=lambda _: None
+        ).raise_for_failure()
+        users.create_user(
+            s,
+            admin,
+            username="peer1",
+            display_name="Pat Peer",
+            role="specialist",
+            password=TEST_PASSWORD,
+        )
     with db.session() as s:
-        peer = users.authenticate(s, "peer1", TEST_PASSWORD,
-                                  sleep=lambda _: None).raise_for_failure()
-        fields = P.parse_participant_fields({"legal_name": "Zoë Example",
-                                             "date_of_birth": "1990-01-02"})
+        peer = users.authenticate(
+            s, "peer1", TEST_PASSWORD, sleep=lambda _: None
+        ).raise_for_failure()
+        fields = P.parse_participant_fields(
+            {"legal_name": "Zoë Example", "date_of_birth": "1990-01-02"}
+        )
         pid = P.create_participant(s, peer, fields).id
     db.close()
 
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(path), str(peer.id), str(pid)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     reported: list[tuple[int, int]] = []
     try:
         deadline = time.monotonic() + 60

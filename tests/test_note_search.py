@@ -30,11 +30,20 @@ def make_participant(db: Database, actor: Actor, name: str) -> int:
         return P.create_participant(s, actor, fields).id
 
 
-def note(db: Database, actor: Actor, pid: int, text: str, *, sign: bool = True,
-         hours_ago: float = 1, **kw: object) -> int:
+def note(
+    db: Database,
+    actor: Actor,
+    pid: int,
+    text: str,
+    *,
+    sign: bool = True,
+    hours_ago: float = 1,
+    **kw: object,
+) -> int:
     sections = {"goal": text, "intervention": "Talked", "response": "Listened", "plan": "Meet"}
-    content = N.NoteContent(occurred_at=ago(hours=hours_ago), duration_minutes=30,
-                            sections=sections, **kw)  # type: ignore[arg-type]
+    content = N.NoteContent(
+        occurred_at=ago(hours=hours_ago), duration_minutes=30, sections=sections, **kw
+    )  # type: ignore[arg-type]
     with db.session() as s:
         saved = N.save_draft(s, actor, pid, content)
         if sign:
@@ -61,7 +70,18 @@ def zoe(db: Database, staff: Staff) -> int:
 
 def test_search_terms_neutralise_query_syntax() -> None:
     assert S.search_terms('  "housing" AND (job OR NOT-rent) body:x* NEAR(a b) ') == [
-        "housing", "AND", "job", "OR", "NOT", "rent", "body", "x", "NEAR", "a", "b"]
+        "housing",
+        "AND",
+        "job",
+        "OR",
+        "NOT",
+        "rent",
+        "body",
+        "x",
+        "NEAR",
+        "a",
+        "b",
+    ]
     assert S.search_terms("Zoe\u0308 café café") == ["Zoë", "café"]  # NFC, no duplicates
     assert S.search_terms(" \t*:-()\"' ") == []
     assert S.fts5_query(["AND", 'a"b']) == '"AND"* "a""b"*'
@@ -70,8 +90,11 @@ def test_search_terms_neutralise_query_syntax() -> None:
 
 def test_snippet_parts() -> None:
     marked = f"…went to the {S.HIGHLIGHT_START}café{S.HIGHLIGHT_END} on Main"
-    assert S.snippet_parts(marked) == [("…went to the ", False), ("café", True),
-                                       (" on Main", False)]
+    assert S.snippet_parts(marked) == [
+        ("…went to the ", False),
+        ("café", True),
+        (" on Main", False),
+    ]
     assert S.snippet_parts("plain") == [("plain", False)]
 
 
@@ -89,7 +112,11 @@ def test_finds_by_word_and_prefix(db: Database, staff: Staff, zoe: int) -> None:
     assert sorted(ids(search(db, staff.peer1, "talked"))) == sorted([housing, job])
     hit = search(db, staff.peer1, "housing")[0]
     assert (hit.participant_id, hit.participant_name, hit.author_name, hit.kind) == (
-        zoe, "Zoë Example", "Pat Peer", "individual")
+        zoe,
+        "Zoë Example",
+        "Pat Peer",
+        "individual",
+    )
     assert hit.record_number.startswith("R-") and hit.occurred_at.tzinfo is not None
 
 
@@ -120,8 +147,14 @@ def test_snippet_highlights_the_matched_words(db: Database, staff: Staff, zoe: i
 
 
 def test_ranked_then_newest_first(db: Database, staff: Staff, zoe: int) -> None:
-    once = note(db, staff.peer1, zoe, "relapse prevention plan reviewed with many other topics "
-                "such as work, family, food, sleep and money", hours_ago=1)
+    once = note(
+        db,
+        staff.peer1,
+        zoe,
+        "relapse prevention plan reviewed with many other topics "
+        "such as work, family, food, sleep and money",
+        hours_ago=1,
+    )
     thrice = note(db, staff.peer1, zoe, "relapse relapse relapse", hours_ago=48)
     older_tie = note(db, staff.peer1, zoe, "craving", hours_ago=30)
     newer_tie = note(db, staff.peer1, zoe, "craving", hours_ago=3)
@@ -132,12 +165,14 @@ def test_ranked_then_newest_first(db: Database, staff: Staff, zoe: int) -> None:
 
 
 def test_limit_and_candidate_pool(db: Database, staff: Staff, zoe: int) -> None:
-    created = [note(db, staff.peer1, zoe, f"walk number {i}", sign=False, hours_ago=200 - i)
-               for i in range(S.CANDIDATE_POOL + 20)]
+    created = [
+        note(db, staff.peer1, zoe, f"walk number {i}", sign=False, hours_ago=200 - i)
+        for i in range(S.CANDIDATE_POOL + 20)
+    ]
     hits = search(db, staff.peer1, "walk", limit=10)
     assert len(hits) == 10
     # With more matches than the pool, ranking covers the newest ones.
-    assert set(ids(hits)) <= set(created[-S.CANDIDATE_POOL:])
+    assert set(ids(hits)) <= set(created[-S.CANDIDATE_POOL :])
     assert len(search(db, staff.peer1, "walk", limit=500)) == len(created)
     assert search(db, staff.peer1, "walk", limit=0) == []
 
@@ -147,9 +182,13 @@ def test_index_follows_autosave_and_discard(db: Database, staff: Staff, zoe: int
     with db.session() as s:
         saved = N.save_draft(s, staff.peer1, zoe, content)
     with db.session() as s:
-        N.save_draft(s, staff.peer1, zoe, N.NoteContent(occurred_at=content.occurred_at,
-                                                        sections={"goal": "piano lesson"}),
-                     note_id=saved.note_id)
+        N.save_draft(
+            s,
+            staff.peer1,
+            zoe,
+            N.NoteContent(occurred_at=content.occurred_at, sections={"goal": "piano lesson"}),
+            note_id=saved.note_id,
+        )
     assert search(db, staff.peer1, "bicycle") == []
     assert ids(search(db, staff.peer1, "piano")) == [saved.note_id]
     with db.session() as s:
@@ -186,20 +225,33 @@ def test_other_peoples_drafts_are_not_searchable(db: Database, staff: Staff, zoe
     assert ids(search(db, staff.peer1, "violin")) == [unsigned]  # one's own draft
     assert ids(search(db, staff.supervisor, "violin")) == [unsigned]  # supervisors chase drafts
     with db.session() as s:  # emergency access shows the record, not a colleague's draft
-        s.add(EmergencyAccess(user_id=staff.peer2.id, participant_id=zoe, reason="crisis",
-                              expires_at=datetime.now(UTC) + timedelta(hours=1)))
+        s.add(
+            EmergencyAccess(
+                user_id=staff.peer2.id,
+                participant_id=zoe,
+                reason="crisis",
+                expires_at=datetime.now(UTC) + timedelta(hours=1),
+            )
+        )
     signed = note(db, staff.peer1, zoe, "violin concert")
     assert ids(search(db, staff.peer2, "violin")) == [signed]
 
 
-def test_group_notes_search_each_attendees_own_paragraph(db: Database, staff: Staff,
-                                                         zoe: int) -> None:
+def test_group_notes_search_each_attendees_own_paragraph(
+    db: Database, staff: Staff, zoe: int
+) -> None:
     bruno = make_participant(db, staff.peer1, "Bruno Beispiel")
     with db.session() as s:
         group = N.create_group_session(
-            s, staff.peer1, topic="Music and recovery", occurred_at=ago(hours=2),
-            duration_minutes=60, location="Hall", group_text="Drumming circle.",
-            attendees=[(zoe, "Zoë played the tambourine."), (bruno, "Bruno sang a ballad.")])
+            s,
+            staff.peer1,
+            topic="Music and recovery",
+            occurred_at=ago(hours=2),
+            duration_minutes=60,
+            location="Hall",
+            group_text="Drumming circle.",
+            attendees=[(zoe, "Zoë played the tambourine."), (bruno, "Bruno sang a ballad.")],
+        )
     notes = {a.participant_id: a.note_id for a in group.attendees}
     assert ids(search(db, staff.peer1, "ballad")) == [notes[bruno]]
     assert sorted(ids(search(db, staff.peer1, "drumming"))) == sorted(notes.values())
@@ -217,17 +269,51 @@ def test_search_is_audited_once_without_the_query(db: Database, staff: Staff, zo
     with db.session() as s:
         events = list(s.scalars(select(AuditEvent).where(AuditEvent.action == "note_search")))
     assert len(events) == 1  # empty queries are not searches
-    assert json.loads(events[0].details) == {"hits": 2, "query_length": 9,
-                                             "participant_ids": [zoe]}
+    assert json.loads(events[0].details) == {"hits": 2, "query_length": 9, "participant_ids": [zoe]}
     assert "methadone" not in events[0].details
 
 
 HOSTILE = [
-    '"', '""', '"unterminated', "*", "**", "a*b", ":", "body:", "body:garden", "{body}: x",
-    "-", "--", "-garden", "garden -project", "(", ")", "((garden)", "^garden", "+", "NOT",
-    "AND", "OR", "NEAR", "NEAR(garden project, 2)", "garden AND", "OR OR", "garden NOT",
-    "'; DROP TABLE session_note; --", "\\", "\x00", "\ud800", "🙂 garden", "ǅ", "\u0301",
-    "x" * 5000, " ".join(["garden"] * 200), "%_", "note_fts", "rank", "bm25(",
+    '"',
+    '""',
+    '"unterminated',
+    "*",
+    "**",
+    "a*b",
+    ":",
+    "body:",
+    "body:garden",
+    "{body}: x",
+    "-",
+    "--",
+    "-garden",
+    "garden -project",
+    "(",
+    ")",
+    "((garden)",
+    "^garden",
+    "+",
+    "NOT",
+    "AND",
+    "OR",
+    "NEAR",
+    "NEAR(garden project, 2)",
+    "garden AND",
+    "OR OR",
+    "garden NOT",
+    "'; DROP TABLE session_note; --",
+    "\\",
+    "\x00",
+    "\ud800",
+    "🙂 garden",
+    "ǅ",
+    "\u0301",
+    "x" * 5000,
+    " ".join(["garden"] * 200),
+    "%_",
+    "note_fts",
+    "rank",
+    "bm25(",
 ]
 
 
@@ -243,16 +329,35 @@ def test_arbitrary_queries_never_raise_or_leak(db: Database, staff: Staff, zoe: 
     note(db, staff.peer1, zoe, "garden project with Zoë at the café, NEAR the river")
     bruno = make_participant(db, staff.peer2, "Bruno Beispiel")
     note(db, staff.peer2, bruno, "garden project with Bruno at the café, NEAR the river")
-    words = ["garden", "café", "cafe", "Zoë", "Bruno", "AND", "OR", "NOT", "NEAR", "(", ")",
-             '"', "*", ":", "-", "^", "{body}", "river"]
+    words = [
+        "garden",
+        "café",
+        "cafe",
+        "Zoë",
+        "Bruno",
+        "AND",
+        "OR",
+        "NOT",
+        "NEAR",
+        "(",
+        ")",
+        '"',
+        "*",
+        ":",
+        "-",
+        "^",
+        "{body}",
+        "river",
+    ]
     queries = st.one_of(
         st.text(),
-        st.text(alphabet='"*:-()^{}+.,; \'\\ANDORTNEa'),
+        st.text(alphabet="\"*:-()^{}+.,; '\\ANDORTNEa"),
         st.lists(st.sampled_from(words), max_size=8).map(" ".join),
     )
 
-    @settings(max_examples=250, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow])
+    @settings(
+        max_examples=250, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+    )
     @given(queries)
     def check(query: str) -> None:
         for hit in search(db, staff.peer1, query):

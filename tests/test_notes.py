@@ -35,8 +35,11 @@ def ago(**kw: float) -> datetime:
 
 
 def content(**kw: object) -> N.NoteContent:
-    values: dict[str, object] = {"occurred_at": ago(hours=1), "duration_minutes": 45,
-                                 "sections": GIRP}
+    values: dict[str, object] = {
+        "occurred_at": ago(hours=1),
+        "duration_minutes": 45,
+        "sections": GIRP,
+    }
     values.update(kw)
     return N.NoteContent(**values)  # type: ignore[arg-type]
 
@@ -50,8 +53,9 @@ def make_participant(db: Database, actor: Actor, name: str = "Zoë Example") -> 
 def make_goal(db: Database, participant_id: int, statement: str = "Find stable housing") -> int:
     # The plans service is written elsewhere; the ORM is enough for a goal to point at.
     with db.session() as s:
-        plan = RecoveryPlan(participant_id=participant_id, version=1, status="active",
-                            domain_set="samhsa4")
+        plan = RecoveryPlan(
+            participant_id=participant_id, version=1, status="active", domain_set="samhsa4"
+        )
         plan.goals.append(Goal(domain="home", statement=statement, position=0))
         s.add(plan)
         s.flush()
@@ -72,8 +76,9 @@ def signed(db: Database, actor: Actor, pid: int, **kw: object) -> int:
 
 def audit(db: Database, action: str) -> list[AuditEvent]:
     with db.session() as s:
-        return list(s.scalars(select(AuditEvent).where(AuditEvent.action == action)
-                              .order_by(AuditEvent.id)))
+        return list(
+            s.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id))
+        )
 
 
 @pytest.fixture
@@ -93,18 +98,26 @@ def test_draft_autosave_and_sign_flow(db: Database, staff: Staff, pid: int) -> N
     for i in range(5):  # autosave while typing
         sections = {**GIRP, "plan": f"Call the housing office on Monday {i}"}
         with db.session() as s:
-            saved = N.save_draft(s, staff.peer1, pid,
-                                 content(sections=sections, risk_flags=["housing_loss"],
-                                         occurred_at=when),
-                                 note_id=first.note_id, expected_version=version)
+            saved = N.save_draft(
+                s,
+                staff.peer1,
+                pid,
+                content(sections=sections, risk_flags=["housing_loss"], occurred_at=when),
+                note_id=first.note_id,
+                expected_version=version,
+            )
         assert saved.note_id == first.note_id and not saved.created
         assert saved.version == version + 1
         version = saved.version
     with db.session() as s:  # nothing changed: nothing written
-        again = N.save_draft(s, staff.peer1, pid,
-                             content(sections=sections, risk_flags=["housing_loss"],
-                                     occurred_at=when),
-                             note_id=first.note_id, expected_version=version)
+        again = N.save_draft(
+            s,
+            staff.peer1,
+            pid,
+            content(sections=sections, risk_flags=["housing_loss"], occurred_at=when),
+            note_id=first.note_id,
+            expected_version=version,
+        )
     assert again.version == version
     # Only the creation is audited, not each autosave.
     assert [e.entity_id for e in audit(db, "note_create")] == [first.note_id]
@@ -118,7 +131,11 @@ def test_draft_autosave_and_sign_flow(db: Database, staff: Staff, pid: int) -> N
     assert detail.body.startswith("Stable housing\n\nReviewed")
     assert detail.risk_flags == ("housing_loss",)
     assert [label for _, label, _ in detail.section_rows()] == [
-        "Goal", "Intervention", "Response", "Plan"]
+        "Goal",
+        "Intervention",
+        "Response",
+        "Plan",
+    ]
     assert [e.entity_id for e in audit(db, "note_sign")] == [first.note_id]
     with db.session() as s:
         assert N.verify_note_hash(s, staff.peer1, first.note_id).ok
@@ -127,11 +144,23 @@ def test_draft_autosave_and_sign_flow(db: Database, staff: Staff, pid: int) -> N
 def test_stale_autosave_is_refused(db: Database, staff: Staff, pid: int) -> None:
     saved = draft(db, staff.peer1, pid)
     with db.session() as s:
-        N.save_draft(s, staff.peer1, pid, content(location="Library"), note_id=saved.note_id,
-                     expected_version=saved.version)
+        N.save_draft(
+            s,
+            staff.peer1,
+            pid,
+            content(location="Library"),
+            note_id=saved.note_id,
+            expected_version=saved.version,
+        )
     with db.session() as s, pytest.raises(ConflictError, match="Someone else saved this note"):
-        N.save_draft(s, staff.peer1, pid, content(location="Café"), note_id=saved.note_id,
-                     expected_version=saved.version)
+        N.save_draft(
+            s,
+            staff.peer1,
+            pid,
+            content(location="Café"),
+            note_id=saved.note_id,
+            expected_version=saved.version,
+        )
 
 
 def test_stored_time_is_utc(db: Database, staff: Staff, pid: int) -> None:
@@ -146,14 +175,27 @@ def test_stored_time_is_utc(db: Database, staff: Staff, pid: int) -> None:
 
 
 def test_validation_names_each_field(db: Database, staff: Staff, pid: int) -> None:
-    bad = N.NoteContent(occurred_at=datetime(2024, 1, 1), kind="chat", duration_minutes=601,
-                        mode="pigeon", format="XYZ", sections={"mood": "ok"},
-                        risk_flags=["unknown_flag"])
+    bad = N.NoteContent(
+        occurred_at=datetime(2024, 1, 1),
+        kind="chat",
+        duration_minutes=601,
+        mode="pigeon",
+        format="XYZ",
+        sections={"mood": "ok"},
+        risk_flags=["unknown_flag"],
+    )
     with db.session() as s, pytest.raises(ValidationError) as exc:
         N.save_draft(s, staff.peer1, pid, bad)
     errors = exc.value.field_errors
-    assert {"occurred_at", "kind", "duration_minutes", "mode", "format", "mood",
-            "risk_flags"} <= set(errors)
+    assert {
+        "occurred_at",
+        "kind",
+        "duration_minutes",
+        "mode",
+        "format",
+        "mood",
+        "risk_flags",
+    } <= set(errors)
     assert "time zone" in errors["occurred_at"]
     assert "0 to 600" in errors["duration_minutes"]
     assert "GIRP, DAP or SOAP" in errors["format"]
@@ -167,9 +209,20 @@ def test_formats_and_risk_flags_are_exposed() -> None:
     assert [k for k, _ in N.FORMAT_SECTIONS["GIRP"]] == ["goal", "intervention", "response", "plan"]
     assert [k for k, _ in N.FORMAT_SECTIONS["DAP"]] == ["data", "assessment", "plan"]
     assert [k for k, _ in N.FORMAT_SECTIONS["SOAP"]] == [
-        "subjective", "objective", "assessment", "plan"]
-    assert list(N.RISK_FLAGS) == ["overdose_risk", "self_harm", "crisis", "housing_loss",
-                                  "relapse", "violence_or_safety", "medical_emergency"]
+        "subjective",
+        "objective",
+        "assessment",
+        "plan",
+    ]
+    assert list(N.RISK_FLAGS) == [
+        "overdose_risk",
+        "self_harm",
+        "crisis",
+        "housing_loss",
+        "relapse",
+        "violence_or_safety",
+        "medical_emergency",
+    ]
     assert N.format_sections("DAP", "group")[0][0] == "individual"
     assert N.risk_flag_labels()["self_harm"] == "Thoughts of self-harm"
 
@@ -184,8 +237,16 @@ def test_sign_requires_content(db: Database, staff: Staff, pid: int) -> None:
     with db.session() as s, pytest.raises(ValidationError, match="how many minutes"):
         N.sign_note(s, staff.peer1, zero.note_id)
     # An outreach attempt needs one line and no duration.
-    outreach = draft(db, staff.peer1, pid, kind="outreach", mode="phone", duration_minutes=0,
-                     format="DAP", sections={"data": "Called, left a voicemail"})
+    outreach = draft(
+        db,
+        staff.peer1,
+        pid,
+        kind="outreach",
+        mode="phone",
+        duration_minutes=0,
+        format="DAP",
+        sections={"data": "Called, left a voicemail"},
+    )
     with db.session() as s:
         assert N.sign_note(s, staff.peer1, outreach.note_id).is_signed
     empty = draft(db, staff.peer1, pid, kind="outreach", sections={})
@@ -202,13 +263,17 @@ def test_only_the_author_signs(db: Database, staff: Staff, pid: int) -> None:
 # --------------------------------------------------------------------------- immutability
 
 
-def test_signed_note_cannot_be_changed_through_the_service(db: Database, staff: Staff,
-                                                           pid: int) -> None:
+def test_signed_note_cannot_be_changed_through_the_service(
+    db: Database, staff: Staff, pid: int
+) -> None:
     note_id = signed(db, staff.peer1, pid)
-    with db.session() as s, pytest.raises(N.SignedNoteLocked,
-                                          match="signed notes cannot be changed; add an addendum"):
-        N.save_draft(s, staff.peer1, pid, content(sections={**GIRP, "plan": "changed"}),
-                     note_id=note_id)
+    with (
+        db.session() as s,
+        pytest.raises(N.SignedNoteLocked, match="signed notes cannot be changed; add an addendum"),
+    ):
+        N.save_draft(
+            s, staff.peer1, pid, content(sections={**GIRP, "plan": "changed"}), note_id=note_id
+        )
     with db.session() as s, pytest.raises(N.SignedNoteLocked):
         N.sign_note(s, staff.peer1, note_id)
     with db.session() as s, pytest.raises(ValidationError, match="cannot be deleted"):
@@ -217,8 +282,7 @@ def test_signed_note_cannot_be_changed_through_the_service(db: Database, staff: 
         assert N.get_note(s, staff.peer1, note_id).sections["plan"] == GIRP["plan"]
 
 
-def test_signed_note_refuses_direct_update_and_delete(db: Database, staff: Staff,
-                                                      pid: int) -> None:
+def test_signed_note_refuses_direct_update_and_delete(db: Database, staff: Staff, pid: int) -> None:
     goal_id = make_goal(db, pid)
     other_goal = make_goal_in_new_plan(db, pid)
     note_id = signed(db, staff.peer1, pid, goals=[N.GoalMark(goal_id, "progress")])
@@ -237,16 +301,19 @@ def test_signed_note_refuses_direct_update_and_delete(db: Database, staff: Staff
             s.execute(text(sql), {"id": note_id})
     # Review and correction columns stay writable: co-signature, entered in error.
     with db.session() as s:
-        s.execute(text("UPDATE session_note SET cosigned_at = '2030-01-01 00:00:00' "
-                       "WHERE id = :id"), {"id": note_id})
+        s.execute(
+            text("UPDATE session_note SET cosigned_at = '2030-01-01 00:00:00' WHERE id = :id"),
+            {"id": note_id},
+        )
     with db.session() as s:
         assert N.verify_note_hash(s, staff.peer1, note_id).ok
 
 
 def make_goal_in_new_plan(db: Database, participant_id: int) -> int:
     with db.session() as s:
-        plan = RecoveryPlan(participant_id=participant_id, version=2, status="draft",
-                            domain_set="samhsa4")
+        plan = RecoveryPlan(
+            participant_id=participant_id, version=2, status="draft", domain_set="samhsa4"
+        )
         plan.goals.append(Goal(domain="health", statement="Sleep better", position=0))
         s.add(plan)
         s.flush()
@@ -257,18 +324,25 @@ def make_goal_in_new_plan(db: Database, participant_id: int) -> int:
 def test_verify_note_hash_detects_tampering(db: Database, staff: Staff, pid: int) -> None:
     note_id = signed(db, staff.peer1, pid)
     with db.session() as s:
-        addendum = N.add_addendum(s, staff.peer1, note_id, reason="Late entry",
-                                  text="Also: bus pass")
+        addendum = N.add_addendum(
+            s, staff.peer1, note_id, reason="Late entry", text="Also: bus pass"
+        )
     with db.session() as s:
         assert N.find_tampered_notes(s) == []
     # Someone with the key drops the triggers and edits the record behind the program.
     with db.session() as s:
         s.execute(text("DROP TRIGGER session_note_signed_no_update"))
         s.execute(text("DROP TRIGGER note_addendum_no_update"))
-        s.execute(text("UPDATE session_note SET sections = json_set(sections, '$.plan', 'none') "
-                       "WHERE id = :id"), {"id": note_id})
-        s.execute(text("UPDATE note_addendum SET text = 'nothing' WHERE id = :id"),
-                  {"id": addendum.id})
+        s.execute(
+            text(
+                "UPDATE session_note SET sections = json_set(sections, '$.plan', 'none') "
+                "WHERE id = :id"
+            ),
+            {"id": note_id},
+        )
+        s.execute(
+            text("UPDATE note_addendum SET text = 'nothing' WHERE id = :id"), {"id": addendum.id}
+        )
     with db.session() as s:
         result = N.verify_note_hash(s, staff.peer1, note_id)
         assert not result.ok and not result.note_ok
@@ -279,16 +353,30 @@ def test_verify_note_hash_detects_tampering(db: Database, staff: Staff, pid: int
 def test_group_part_of_a_signed_note_is_locked(db: Database, staff: Staff, pid: int) -> None:
     group = N.GroupAttendee(pid, "Zoë spoke about her first week at work.")
     with db.session() as s:
-        g = N.create_group_session(s, staff.peer1, topic="Coping with stress",
-                                   occurred_at=ago(hours=2), duration_minutes=60,
-                                   location="Room 2", group_text="Breathing exercises.",
-                                   attendees=[group])
+        g = N.create_group_session(
+            s,
+            staff.peer1,
+            topic="Coping with stress",
+            occurred_at=ago(hours=2),
+            duration_minutes=60,
+            location="Room 2",
+            group_text="Breathing exercises.",
+            attendees=[group],
+        )
         N.sign_group_session(s, staff.peer1, g.id)
     with pytest.raises(DBAPIError, match="signed notes cannot be changed"), db.session() as s:
         s.execute(text("UPDATE group_session SET group_text = 'x' WHERE id = :id"), {"id": g.id})
     with db.session() as s, pytest.raises(N.SignedNoteLocked):
-        N.update_group_session(s, staff.peer1, g.id, topic="Other", occurred_at=ago(hours=2),
-                               duration_minutes=60, location="Room 2", group_text="x")
+        N.update_group_session(
+            s,
+            staff.peer1,
+            g.id,
+            topic="Other",
+            occurred_at=ago(hours=2),
+            duration_minutes=60,
+            location="Room 2",
+            group_text="x",
+        )
 
 
 # --------------------------------------------------------------------------- addenda, co-sign
@@ -297,14 +385,26 @@ def test_group_part_of_a_signed_note_is_locked(db: Database, staff: Staff, pid: 
 def test_addendum_kept_with_author_and_reason(db: Database, staff: Staff, pid: int) -> None:
     note_id = signed(db, staff.peer1, pid)
     with db.session() as s:
-        N.add_addendum(s, staff.peer1, note_id, reason="Wrong office named",
-                       text="The office is on Main Street, not Elm Street.")
-        N.add_addendum(s, staff.supervisor, note_id, reason="Supervisor review",
-                       text="Follow up on the deposit.")
+        N.add_addendum(
+            s,
+            staff.peer1,
+            note_id,
+            reason="Wrong office named",
+            text="The office is on Main Street, not Elm Street.",
+        )
+        N.add_addendum(
+            s,
+            staff.supervisor,
+            note_id,
+            reason="Supervisor review",
+            text="Follow up on the deposit.",
+        )
     with db.session() as s:
         detail = N.get_note(s, staff.peer1, note_id)
     assert [(a.author_name, a.reason) for a in detail.addenda] == [
-        ("Pat Peer", "Wrong office named"), ("Sam Supervisor", "Supervisor review")]
+        ("Pat Peer", "Wrong office named"),
+        ("Sam Supervisor", "Supervisor review"),
+    ]
     assert detail.addenda[0].text.startswith("The office is on Main Street")
     assert all(len(a.content_hash) == 64 and a.created_at.tzinfo for a in detail.addenda)
     assert detail.sections == GIRP  # the note itself is unchanged
@@ -315,8 +415,10 @@ def test_addendum_kept_with_author_and_reason(db: Database, staff: Staff, pid: i
         N.add_addendum(s, staff.peer1, note_id, reason=" ", text="")
     assert set(exc.value.field_errors) == {"reason", "text"}
     # Addenda are append-only in the database too.
-    for sql in ("UPDATE note_addendum SET text = 'x' WHERE note_id = :id",
-                "DELETE FROM note_addendum WHERE note_id = :id"):
+    for sql in (
+        "UPDATE note_addendum SET text = 'x' WHERE note_id = :id",
+        "DELETE FROM note_addendum WHERE note_id = :id",
+    ):
         with pytest.raises(DBAPIError, match="append-only"), db.session() as s:
             s.execute(text(sql), {"id": note_id})
     unsigned = draft(db, staff.peer1, pid)
@@ -337,8 +439,9 @@ def test_entered_in_error_keeps_the_note_readable(db: Database, staff: Staff, pi
         again = N.get_note(s, staff.peer1, wrong)
         assert again.is_entered_in_error and again.sections == GIRP
         assert [n.id for n in N.list_notes(s, staff.peer1, pid)] == [wrong, good]
-        assert [n.id for n in N.list_notes(s, staff.peer1, pid,
-                                           include_entered_in_error=False)] == [good]
+        assert [
+            n.id for n in N.list_notes(s, staff.peer1, pid, include_entered_in_error=False)
+        ] == [good]
         summary = N.contact_summary(s, staff.peer1, pid)
         assert summary.last_contact_at == again.occurred_at - timedelta(days=2)
         assert N.verify_note_hash(s, staff.peer1, wrong).ok
@@ -362,9 +465,11 @@ def test_cosign_queue(db: Database, staff: Staff, pid: int) -> None:
     with db.session() as s:
         queue = N.cosign_queue(s, staff.supervisor)
         assert [(q.note_id, q.participant_name, q.author_name) for q in queue] == [
-            (note_id, "Zoë Example", "Pat Peer")]
+            (note_id, "Zoë Example", "Pat Peer")
+        ]
         assert [q.participant_name for q in N.cosign_queue(s, staff.other_supervisor)] == [
-            "Olga Other"]
+            "Olga Other"
+        ]
     with db.session() as s, pytest.raises(PermissionDenied, match="Only a supervisor"):
         N.cosign_queue(s, staff.peer1)
     with db.session() as s, pytest.raises(ValidationError, match="only signed notes"):
@@ -420,11 +525,22 @@ def test_group_note_shows_only_the_participants_own_paragraph(db: Database, staf
     zoe_goal = make_goal(db, zoe)
     with db.session() as s:
         group = N.create_group_session(
-            s, staff.peer1, topic="Coping with cravings", occurred_at=ago(hours=3),
-            duration_minutes=90, location="Room 2", group_text="Urge surfing; sharing round.",
-            attendees=[N.GroupAttendee(zoe, "Zoë shared a plan for the weekend.",
-                                       goals=[N.GoalMark(zoe_goal, "progress")]),
-                       (bruno, "Bruno listened and asked about sponsors.")])
+            s,
+            staff.peer1,
+            topic="Coping with cravings",
+            occurred_at=ago(hours=3),
+            duration_minutes=90,
+            location="Room 2",
+            group_text="Urge surfing; sharing round.",
+            attendees=[
+                N.GroupAttendee(
+                    zoe,
+                    "Zoë shared a plan for the weekend.",
+                    goals=[N.GoalMark(zoe_goal, "progress")],
+                ),
+                (bruno, "Bruno listened and asked about sponsors."),
+            ],
+        )
     assert {a.participant_name for a in group.attendees} == {"Zoë Example", "Bruno Beispiel"}
     notes = {a.participant_id: a.note_id for a in group.attendees}
     with db.session() as s:
@@ -456,30 +572,57 @@ def test_group_session_needs_access_to_every_attendee(db: Database, staff: Staff
     mine = make_participant(db, staff.peer1, "Zoë Example")
     theirs = make_participant(db, staff.peer2, "Bruno Beispiel")
     with db.session() as s, pytest.raises(PermissionDenied, match="not on your caseload"):
-        N.create_group_session(s, staff.peer1, topic="Walk", occurred_at=ago(hours=1),
-                               duration_minutes=30, location="Park", group_text="",
-                               attendees=[(mine, "ok"), (theirs, "ok")])
+        N.create_group_session(
+            s,
+            staff.peer1,
+            topic="Walk",
+            occurred_at=ago(hours=1),
+            duration_minutes=30,
+            location="Park",
+            group_text="",
+            attendees=[(mine, "ok"), (theirs, "ok")],
+        )
     with db.session() as s:
         assert N.list_notes(s, staff.peer1, mine) == []
     with db.session() as s, pytest.raises(ValidationError, match="listed twice"):
-        N.create_group_session(s, staff.peer1, topic="Walk", occurred_at=ago(hours=1),
-                               duration_minutes=30, location="Park", group_text="",
-                               attendees=[(mine, "a"), (mine, "b")])
+        N.create_group_session(
+            s,
+            staff.peer1,
+            topic="Walk",
+            occurred_at=ago(hours=1),
+            duration_minutes=30,
+            location="Park",
+            group_text="",
+            attendees=[(mine, "a"), (mine, "b")],
+        )
 
 
 def test_group_editing_and_signing_all(db: Database, staff: Staff) -> None:
     a = make_participant(db, staff.peer1, "Ana Alves")
     b = make_participant(db, staff.peer1, "Ben Brown")
     with db.session() as s:
-        g = N.create_group_session(s, staff.peer1, topic="Budgeting", occurred_at=ago(hours=5),
-                                   duration_minutes=60, location="Room 1",
-                                   group_text="Made a weekly budget.",
-                                   attendees=[(a, "Ana made a budget."), (b, "")])
+        g = N.create_group_session(
+            s,
+            staff.peer1,
+            topic="Budgeting",
+            occurred_at=ago(hours=5),
+            duration_minutes=60,
+            location="Room 1",
+            group_text="Made a weekly budget.",
+            attendees=[(a, "Ana made a budget."), (b, "")],
+        )
     with db.session() as s:
-        g = N.update_group_session(s, staff.peer1, g.id, topic="Budgeting basics",
-                                   occurred_at=ago(hours=4), duration_minutes=75,
-                                   location="Room 3", group_text="Made a weekly budget.",
-                                   expected_version=g.version)
+        g = N.update_group_session(
+            s,
+            staff.peer1,
+            g.id,
+            topic="Budgeting basics",
+            occurred_at=ago(hours=4),
+            duration_minutes=75,
+            location="Room 3",
+            group_text="Made a weekly budget.",
+            expected_version=g.version,
+        )
     note_b = next(x.note_id for x in g.attendees if x.participant_id == b)
     with db.session() as s:
         detail = N.get_note(s, staff.peer1, note_b)
@@ -492,8 +635,9 @@ def test_group_editing_and_signing_all(db: Database, staff: Staff) -> None:
     with db.session() as s, pytest.raises(ValidationError, match="takes its time"):
         N.save_draft(s, staff.peer1, b, content(kind="group"), note_id=note_b)
     with db.session() as s:  # the editor writes Ben's paragraph (autosave) and signs all
-        edited = dataclasses.replace(detail.content(),
-                                     sections={"individual": "Ben asked about rent."})
+        edited = dataclasses.replace(
+            detail.content(), sections={"individual": "Ben asked about rent."}
+        )
         N.save_draft(s, staff.peer1, b, edited, note_id=note_b)
         signed_group = N.sign_group_session(s, staff.peer1, g.id)
     assert {x.status for x in signed_group.attendees} == {"signed"}
@@ -502,9 +646,16 @@ def test_group_editing_and_signing_all(db: Database, staff: Staff) -> None:
 def test_discarding_the_last_group_draft_removes_the_group(db: Database, staff: Staff) -> None:
     a = make_participant(db, staff.peer1)
     with db.session() as s:
-        g = N.create_group_session(s, staff.peer1, topic="Art", occurred_at=ago(hours=1),
-                                   duration_minutes=30, location="", group_text="",
-                                   attendees=[(a, "Drew.")])
+        g = N.create_group_session(
+            s,
+            staff.peer1,
+            topic="Art",
+            occurred_at=ago(hours=1),
+            duration_minutes=30,
+            location="",
+            group_text="",
+            attendees=[(a, "Drew.")],
+        )
     with db.session() as s:
         N.discard_draft(s, staff.peer1, g.attendees[0].note_id)
     with db.session() as s, pytest.raises(NotFound):
@@ -525,8 +676,13 @@ def test_goals_must_belong_to_the_participant(db: Database, staff: Staff, pid: i
         N.save_draft(s, staff.peer1, pid, content(goals=[N.GoalMark(own_goal, "great")]))
     saved = draft(db, staff.peer1, pid, goals=[N.GoalMark(own_goal, "progress")])
     with db.session() as s:
-        N.save_draft(s, staff.peer1, pid, content(goals=[N.GoalMark(own_goal, "setback")]),
-                     note_id=saved.note_id)
+        N.save_draft(
+            s,
+            staff.peer1,
+            pid,
+            content(goals=[N.GoalMark(own_goal, "setback")]),
+            note_id=saved.note_id,
+        )
         detail = N.get_note(s, staff.peer1, saved.note_id)
     assert [(g.statement, g.mark) for g in detail.goals] == [("Find stable housing", "setback")]
     with db.session() as s:
@@ -537,8 +693,16 @@ def test_goals_must_belong_to_the_participant(db: Database, staff: Staff, pid: i
 def test_last_contact_ignores_outreach(db: Database, staff: Staff, pid: int) -> None:
     signed(db, staff.peer1, pid, occurred_at=ago(days=40))
     contact = signed(db, staff.peer1, pid, kind="check_in", mode="phone", occurred_at=ago(days=5))
-    attempt = signed(db, staff.peer1, pid, kind="outreach", mode="phone", duration_minutes=0,
-                     occurred_at=ago(days=1), sections={"goal": "No answer; left a message"})
+    attempt = signed(
+        db,
+        staff.peer1,
+        pid,
+        kind="outreach",
+        mode="phone",
+        duration_minutes=0,
+        occurred_at=ago(days=1),
+        sections={"goal": "No answer; left a message"},
+    )
     with db.session() as s:
         summary = N.contact_summary(s, staff.peer1, pid)
         contact_at = N.get_note(s, staff.peer1, contact).occurred_at
@@ -547,14 +711,18 @@ def test_last_contact_ignores_outreach(db: Database, staff: Staff, pid: int) -> 
     assert summary.last_contact_at == contact_at
     assert summary.last_attempt_at == attempt_at
     assert (summary.contacts_30_days, summary.contacts_90_days, summary.attempts_30_days) == (
-        1, 2, 1)
+        1,
+        2,
+        1,
+    )
     assert [r.last_contact_at for r in rows if r.participant_id == pid] == [contact_at]
 
 
 def test_list_notes_newest_first_with_one_audit_row(db: Database, staff: Staff, pid: int) -> None:
     long_text = "Talked about the week. " * 30
-    old = signed(db, staff.peer1, pid, occurred_at=ago(days=2),
-                 sections={**GIRP, "goal": long_text})
+    old = signed(
+        db, staff.peer1, pid, occurred_at=ago(days=2), sections={**GIRP, "goal": long_text}
+    )
     new = signed(db, staff.peer1, pid, occurred_at=ago(hours=2))
     mine = draft(db, staff.peer1, pid, occurred_at=ago(hours=1))
     with db.session() as s:
@@ -565,13 +733,21 @@ def test_list_notes_newest_first_with_one_audit_row(db: Database, staff: Staff, 
     assert notes[2].preview.startswith("Talked about the week.") and notes[2].preview.endswith("…")
     assert len(notes[2].preview) <= 160
     assert [(e.participant_id, json.loads(e.details)) for e in audit(db, "note_list_view")] == [
-        (pid, {"count": 3}), (pid, {"count": 1})]
+        (pid, {"count": 3}),
+        (pid, {"count": 1}),
+    ]
     # A supervisor sees drafts (to chase late ones); another specialist with
     # emergency access sees the record, which an unsigned draft is not part of yet.
     with db.session() as s:
         assert [n.id for n in N.list_notes(s, staff.supervisor, pid)] == [mine.note_id, new, old]
-        s.add(EmergencyAccess(user_id=staff.peer2.id, participant_id=pid, reason="crisis call",
-                              expires_at=datetime.now(UTC) + timedelta(hours=1)))
+        s.add(
+            EmergencyAccess(
+                user_id=staff.peer2.id,
+                participant_id=pid,
+                reason="crisis call",
+                expires_at=datetime.now(UTC) + timedelta(hours=1),
+            )
+        )
     with db.session() as s:
         assert [n.id for n in N.list_notes(s, staff.peer2, pid)] == [new, old]
     with db.session() as s, pytest.raises(PermissionDenied, match="unsigned draft"):
@@ -587,7 +763,9 @@ def test_list_drafts_offers_unsigned_work_back(db: Database, staff: Staff, pid: 
         drafts = N.list_drafts(s, staff.peer1)
         assert N.list_drafts(s, staff.peer2) == []
     assert [(d.note_id, d.participant_name) for d in drafts] == [
-        (second.note_id, "Bruno Beispiel"), (first.note_id, "Zoë Example")]
+        (second.note_id, "Bruno Beispiel"),
+        (first.note_id, "Zoë Example"),
+    ]
     assert drafts[0].preview == "Job search" and drafts[0].saved_at.tzinfo is not None
 
 
@@ -647,8 +825,14 @@ def test_audit_never_holds_note_text(db: Database, staff: Staff, pid: int) -> No
     with db.session() as s:
         details = [e.details for e in s.scalars(select(AuditEvent))]
         actions = {e.action for e in s.scalars(select(AuditEvent))}
-    assert {"note_create", "note_sign", "note_view", "note_list_view", "note_addendum",
-            "note_entered_in_error"} <= actions
+    assert {
+        "note_create",
+        "note_sign",
+        "note_view",
+        "note_list_view",
+        "note_addendum",
+        "note_entered_in_error",
+    } <= actions
     assert not any(secret in d for d in details)
 
 
@@ -657,17 +841,26 @@ def test_audit_never_holds_note_text(db: Database, staff: Staff, pid: int) -> No
 
 def test_templates_and_phrases(db: Database, staff: Staff) -> None:
     with db.session() as s:
-        housing = T.create_template(s, staff.peer1, title="Housing check-in", format="GIRP",
-                                    sections={"goal": "Stable housing", "plan": "Follow up"})
+        housing = T.create_template(
+            s,
+            staff.peer1,
+            title="Housing check-in",
+            format="GIRP",
+            sections={"goal": "Stable housing", "plan": "Follow up"},
+        )
         phrase = T.create_phrase(s, staff.peer1, text="Participant was engaged and receptive.")
-        T.create_template(s, staff.peer1, title="DAP intake", format="DAP",
-                          sections={"data": "First meeting"})
+        T.create_template(
+            s, staff.peer1, title="DAP intake", format="DAP", sections={"data": "First meeting"}
+        )
     with db.session() as s:
         assert [t.title for t in T.list_templates(s, staff.peer1, format="GIRP")] == [
-            "Housing check-in", "Participant was engaged and receptive."]
+            "Housing check-in",
+            "Participant was engaged and receptive.",
+        ]
         assert T.list_templates(s, staff.peer2) == []
-        sections = T.apply_template(s, staff.peer1, housing.id, {"goal": "Job", "response": ""},
-                                    format="GIRP")
+        sections = T.apply_template(
+            s, staff.peer1, housing.id, {"goal": "Job", "response": ""}, format="GIRP"
+        )
         assert sections == {"goal": "Job\nStable housing", "response": "", "plan": "Follow up"}
         with_phrase = T.apply_template(s, staff.peer1, phrase.id, sections, section="response")
         assert with_phrase["response"] == "Participant was engaged and receptive."
@@ -675,11 +868,18 @@ def test_templates_and_phrases(db: Database, staff: Staff) -> None:
             T.apply_template(s, staff.peer1, housing.id, {}, format="SOAP")
         with pytest.raises(NotFound):
             T.apply_template(s, staff.peer2, housing.id, {})
-        updated = T.update_template(s, staff.peer1, housing.id, title="Housing",
-                                    sections={"intervention": "Reviewed listings"})
+        updated = T.update_template(
+            s,
+            staff.peer1,
+            housing.id,
+            title="Housing",
+            sections={"intervention": "Reviewed listings"},
+        )
         assert dict(updated.sections) == {"intervention": "Reviewed listings"}
-        assert T.update_template(s, staff.peer1, phrase.id, title="Engaged",
-                                 text="Engaged.").text == "Engaged."
+        assert (
+            T.update_template(s, staff.peer1, phrase.id, title="Engaged", text="Engaged.").text
+            == "Engaged."
+        )
         with pytest.raises(ValidationError) as exc:
             T.create_template(s, staff.peer1, title="", format="GIRP", sections={"mood": "x"})
         assert set(exc.value.field_errors) == {"title", "mood"}

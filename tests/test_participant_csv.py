@@ -180,9 +180,7 @@ def test_cli_import_lists_rows_and_exits_non_zero(
     where = str(db.location.path or db.location.url)
     monkeypatch.setenv("CASEBOOK_PASSWORD", TEST_PASSWORD)
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
-    code = cli.run(
-        ["--db", where, "--user", "supervisor", "import", "participants", str(bad)]
-    )
+    code = cli.run(["--db", where, "--user", "supervisor", "import", "participants", str(bad)])
     err = capsys.readouterr().err
     assert code == 1
     assert "line 2: legal_name" in err and "line 3: date_of_birth" in err
@@ -190,13 +188,9 @@ def test_cli_import_lists_rows_and_exits_non_zero(
     good = tmp_path / "good.csv"
     good.write_text(HEADER + "R-1,Ann Example,1980-02-02,2025-01-01,,peer1\r\n")
     assert (
-        cli.run(["--db", where, "--user", "supervisor", "import", "participants", str(good)])
-        == 0
+        cli.run(["--db", where, "--user", "supervisor", "import", "participants", str(good)]) == 0
     )
     out_file = tmp_path / "out.csv"
-    assert (
-        cli.run(["--db", where, "--user", "peer1", "export", "participants", str(out_file)])
-        == 0
-    )
+    assert cli.run(["--db", where, "--user", "peer1", "export", "participants", str(out_file)]) == 0
     assert "Ann Example" in out_file.read_text(encoding="utf-8")
     assert "Exported 1 participants" in capsys.readouterr().out

@@ -224,7 +224,7 @@ def test_cosigning_a_signed_note_takes_it_off_the_queue(
     # The overdue draft is now the one shown; a draft cannot be co-signed.
     assert selected_id(page) == late
     assert "Outreach follow-up" in page.note_view.toPlainText()
-    assert "unsigned draft" in page.note_view.toPlainText()
+    assert "Draft — Written by Quinn Peer" in page.note_view.toPlainText()
     assert not page.cosign_button.isEnabled()
 
 

@@ -15,7 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, Qt, QTimer
 from PySide6.QtWidgets import (
@@ -37,12 +37,13 @@ from casebook.services import users
 from ui.context import AppContext
 from ui.icons import icon
 from ui.login import DEMO_LOGINS, DEMO_PASSWORD, FirstRunDialog, LoginDialog
-from ui.main_window import MainWindow
 from ui.messages import describe
-from ui.pages import install_all
 from ui.settings import APPLICATION, ORGANISATION, Settings, install_settings, settings
 from ui.tasks import Progress, TaskRunner, run_with_progress, task_runner
 from ui.theme import apply_theme
+
+if TYPE_CHECKING:
+    from ui.main_window import MainWindow
 
 T = TypeVar("T")
 
@@ -393,6 +394,11 @@ def run_window(db: str | None, key_file: Path | None, demo: bool) -> int:
         if actor is None:
             return EXIT_OK
         ctx.set_actor(actor)
+        # The window and its pages are imported only now: they are most of the
+        # program's code, and the login window should not wait for them.
+        from ui.main_window import MainWindow
+        from ui.pages import install_all
+
         install_all()
         window = MainWindow(ctx, prefs)
         window.session_ended.connect(app.quit)

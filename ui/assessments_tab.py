@@ -69,7 +69,7 @@ def safety_flags(session: Any, actor: Actor, participant_id: int) -> list[tuple[
     thoughts of self-harm (newest only). Reads without auditing."""
     if not actor.sees_clinical:
         return []
-    for alert in assessments.recent_safety_flags(session, actor):
+    for alert in assessments.recent_safety_flags(session, actor, participant_id=participant_id):
         if alert.participant_id == participant_id:
             return [
                 (

@@ -425,11 +425,9 @@ def consent_flags(session: Any, actor: Actor, participant_id: int) -> list[tuple
     try:
         if not consents.has_active_consent(session, actor, participant_id):
             return [(_tr("No active consent"), "due")]
-        expiring = [
-            e
-            for e in consents.consents_expiring(session, actor, within_days=EXPIRY_WARNING_DAYS)
-            if e.participant_id == participant_id
-        ]
+        expiring = consents.consents_expiring(
+            session, actor, within_days=EXPIRY_WARNING_DAYS, participant_id=participant_id
+        )
     except CasebookError:
         return []
     if not expiring:

@@ -32,10 +32,12 @@ class NotesData:
 def load_notes(session: Any, actor: Actor, participant_id: int) -> NotesData:
     """For ``ctx.submit``: the note list (audited by the service) and the co-sign queue."""
     rows = notes.list_notes(session, actor, participant_id)
-    queue = notes.cosign_queue(session, actor) if actor.supervises else []
-    return NotesData(
-        tuple(rows), frozenset(q.note_id for q in queue if q.participant_id == participant_id)
+    queue = (
+        notes.cosign_queue(session, actor, participant_id=participant_id)
+        if actor.supervises
+        else []
     )
+    return NotesData(tuple(rows), frozenset(q.note_id for q in queue))
 
 
 def risk_flag_source(session: Any, actor: Actor, participant_id: int) -> list[tuple[str, str]]:

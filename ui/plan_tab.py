@@ -322,7 +322,10 @@ class PlanTab(QWidget):
             self.tr("Start a new version from this one") if restartable else self.tr("&Revise")
         )
         self.error_button.setVisible(active)
-        self.card_button.setVisible(live_exists)
+        # The card prints the participant's current plan: offered while that is shown.
+        self.card_button.setVisible(
+            plan is not None and plan.status in ("active", "draft") and not plan.entered_in_error
+        )
         for widget in self.action_buttons():
             widget.setEnabled(not busy)
         self.view.setEnabled(not busy)

@@ -160,11 +160,7 @@ def write_json(path: Path, document: dict[str, Any]) -> None:
 def referral_flags(session: Any, actor: Actor, participant_id: int) -> list[tuple[str, str]]:
     """ "Referral follow-up overdue" (badge "overdue"), or "due today" (badge "due")."""
     try:
-        due = [
-            f
-            for f in referrals.referral_follow_ups_due(session, actor)
-            if f.participant_id == participant_id
-        ]
+        due = referrals.referral_follow_ups_due(session, actor, participant_id=participant_id)
     except CasebookError:
         return []
     if any(f.days_overdue > 0 for f in due):

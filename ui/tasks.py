@@ -17,12 +17,14 @@ away; a failure is still reported unless it is ``TaskCancelled``.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
+import shiboken6
 from PySide6.QtCore import (
     QCoreApplication,
     QDeadlineTimer,
@@ -87,33 +89,55 @@ class Progress:
         self._emit(done, total, text)
 
 
-class TaskHandle(QObject, Generic[T]):
+class Notifier:
+    """A tiny signal for GUI-thread listeners: ``connect(slot)`` and ``emit()``.
+
+    Used instead of a Qt signal on ``TaskHandle`` so that a handle is a plain Python
+    object: a QObject per task, deleted later while a worker could still hold it,
+    corrupted memory inside PySide under load ("shared QObject was deleted directly").
+    A slot whose widget is already gone is skipped.
+    """
+
+    def __init__(self) -> None:
+        self._slots: list[Callable[[], object]] = []
+
+    def connect(self, slot: Callable[[], object]) -> None:
+        self._slots.append(slot)
+
+    def disconnect_all(self) -> None:
+        self._slots = []
+
+    def emit(self) -> None:
+        for slot in list(self._slots):
+            owner = getattr(slot, "__self__", None)
+            if isinstance(owner, QObject) and not shiboken6.isValid(owner):
+                continue
+            slot()
+
+
+class TaskHandle(Generic[T]):
     """One submitted task, as seen from the GUI thread.
 
     ``finished`` is emitted on the GUI thread once the task is over, however it ended,
     just before its callbacks run; a dialog or a disabled button can follow it.
 
-    The worker thread never touches the Qt side of a handle: it reports through the
-    runner, which outlives every task, so a handle can be deleted as soon as its
-    outcome is delivered even if the worker is still on its way out.
+    The worker thread never touches the Qt side of anything: it reports through the
+    runner by task number, and the runner (which outlives every task) finds the handle.
     """
-
-    finished = Signal()
 
     def __init__(
         self,
         runner: TaskRunner,
+        number: int,
         fn: Callable[[Progress], T],
         on_done: Callable[[T], None] | None,
         on_error: Callable[[BaseException], None] | None,
         on_progress: Callable[[int, int, str], None] | None,
         label: str,
     ) -> None:
-        # Parented so that Qt, not Python's reference count, decides when it is deleted:
-        # the last reference may be dropped on a worker thread, where deleting a QObject
-        # that belongs to the GUI thread is not allowed.
-        super().__init__(runner)
+        self.finished = Notifier()
         self._runner = runner
+        self._number = number
         self._fn: Callable[[Progress], T] | None = fn
         self._on_done = on_done
         self._on_error = on_error
@@ -142,12 +166,12 @@ class TaskHandle(QObject, Generic[T]):
     # -- worker thread ---------------------------------------------------------------------
 
     def _emit_progress(self, done: int, total: int, text: str) -> None:
-        self._runner._progressed.emit(self, done, total, text)
+        self._runner._progressed.emit(self._number, done, total, text)
 
     def _execute(self) -> None:
         fn = self._fn
         if fn is None or self._cancel_event.is_set():
-            self._runner._errored.emit(self, TaskCancelled())
+            self._runner._errored.emit(self._number, TaskCancelled())
             return
         # Made here rather than kept on the handle: a handle <-> progress reference cycle
         # would leave the handle to the cyclic garbage collector, which may run on any
@@ -158,9 +182,9 @@ class TaskHandle(QObject, Generic[T]):
         # A worker has no caller to pass anything on to; whatever escapes must be
         # delivered, or the runner would wait for this task forever.
         except BaseException as exc:
-            self._runner._errored.emit(self, exc)
+            self._runner._errored.emit(self._number, exc)
         else:
-            self._runner._succeeded.emit(self, result)
+            self._runner._succeeded.emit(self._number, result)
 
     # -- GUI thread ------------------------------------------------------------------------
 
@@ -204,7 +228,8 @@ class TaskHandle(QObject, Generic[T]):
         self._on_done = None
         self._on_error = None
         self._on_progress = None
-        self._runner._forget(self)
+        self.finished.disconnect_all()
+        self._runner._forget(self._number)
 
 
 class TaskRunner(QObject):
@@ -223,9 +248,9 @@ class TaskRunner(QObject):
 
     # Worker-to-GUI-thread channel: emitted on worker threads, delivered queued to the
     # slots below on the runner's own (GUI) thread.
-    _succeeded = Signal(object, object)
-    _errored = Signal(object, object)
-    _progressed = Signal(object, object, object, str)
+    _succeeded = Signal(int, object)
+    _errored = Signal(int, object)
+    _progressed = Signal(int, object, object, str)
 
     def __init__(self, parent: QObject | None = None, max_threads: int | None = None) -> None:
         super().__init__(parent)
@@ -234,24 +259,31 @@ class TaskRunner(QObject):
             self._pool.setMaxThreadCount(max_threads)
         self._write_pool = QThreadPool(self)
         self._write_pool.setMaxThreadCount(1)
-        self._tasks: set[TaskHandle[Any]] = set()
+        self._tasks: dict[int, TaskHandle[Any]] = {}
+        self._numbers = itertools.count(1)
         self._closing = False
         queued = Qt.ConnectionType.QueuedConnection
         self._succeeded.connect(self._on_succeeded, queued)
         self._errored.connect(self._on_errored, queued)
         self._progressed.connect(self._on_progressed, queued)
 
-    @Slot(object, object)
-    def _on_succeeded(self, handle: TaskHandle[Any], result: object) -> None:
-        handle._deliver_result(result)
+    @Slot(int, object)
+    def _on_succeeded(self, number: int, result: object) -> None:
+        handle = self._tasks.get(number)
+        if handle is not None:
+            handle._deliver_result(result)
 
-    @Slot(object, object)
-    def _on_errored(self, handle: TaskHandle[Any], error: BaseException) -> None:
-        handle._deliver_error(error)
+    @Slot(int, object)
+    def _on_errored(self, number: int, error: BaseException) -> None:
+        handle = self._tasks.get(number)
+        if handle is not None:
+            handle._deliver_error(error)
 
-    @Slot(object, object, object, str)
-    def _on_progressed(self, handle: TaskHandle[Any], done: int, total: int, text: str) -> None:
-        handle._deliver_progress(done, total, text)
+    @Slot(int, object, object, str)
+    def _on_progressed(self, number: int, done: int, total: int, text: str) -> None:
+        handle = self._tasks.get(number)
+        if handle is not None:
+            handle._deliver_progress(done, total, text)
 
     @property
     def closing(self) -> bool:
@@ -300,20 +332,20 @@ class TaskRunner(QObject):
             raise RuntimeError("tasks must be started from the thread that owns the TaskRunner")
         if self._closing:
             raise RuntimeError("the TaskRunner has been shut down")
-        handle = TaskHandle(self, fn, on_done, on_error, on_progress, label)
-        self._tasks.add(handle)
+        number = next(self._numbers)
+        handle = TaskHandle(self, number, fn, on_done, on_error, on_progress, label)
+        self._tasks[number] = handle
         pool.start(handle._execute)
         return handle
 
-    def _forget(self, handle: TaskHandle[Any]) -> None:
-        self._tasks.discard(handle)
-        handle.deleteLater()
+    def _forget(self, number: int) -> None:
+        self._tasks.pop(number, None)
         if not self._tasks:
             self.idle.emit()
 
     def cancel_all(self) -> None:
         """Ask every outstanding task to stop."""
-        for handle in list(self._tasks):
+        for handle in list(self._tasks.values()):
             handle.cancel()
 
     def wait_all(self, timeout_ms: int = 30_000) -> bool:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from casebook.errors import NotFound, ValidationError
@@ -743,8 +743,10 @@ def consents_expiring(
     *,
     within_days: int = 30,
     today: date | None = None,
+    participant_id: int | None = None,
 ) -> list[ExpiringConsent]:
-    """Active consents that expire within *within_days*, soonest first (Today).
+    """Active consents that expire within *within_days*, soonest first (Today; one
+    participant's with *participant_id*, for the workspace header).
 
     One query for every participant the actor may see. Left out: discharged
     participants, and a consent already followed by a newer active consent for the
@@ -798,6 +800,7 @@ def consents_expiring(
             Consent.expires_on <= horizon,
             Participant.status != "discharged",
             ~renewed,
+            true() if participant_id is None else Consent.participant_id == participant_id,
             visible_participants(actor),
         )
         .order_by(Consent.expires_on, Participant.legal_name, Consent.id)

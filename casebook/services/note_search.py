@@ -130,11 +130,18 @@ def tsquery_text(terms: list[str]) -> str:
     return " & ".join("'" + t.replace("\\", "\\\\").replace("'", "''") + "':*" for t in terms)
 
 
-def search_notes(session: Session, actor: Actor, query: str, *,
-                 limit: int = DEFAULT_LIMIT, since: datetime | None = None,
-                 until: datetime | None = None, kind: str | None = None,
-                 author_id: int | None = None,
-                 participant_id: int | None = None) -> list[NoteSearchHit]:
+def search_notes(
+    session: Session,
+    actor: Actor,
+    query: str,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    kind: str | None = None,
+    author_id: int | None = None,
+    participant_id: int | None = None,
+) -> list[NoteSearchHit]:
     """Notes matching every word of *query* (each as a prefix), best match first
     and the newest contact first among equals, restricted to what the actor may read.
 
@@ -155,8 +162,9 @@ def search_notes(session: Session, actor: Actor, query: str, *,
     people search for names and diagnoses, and the audit log must not become a
     second copy of the record.
     """
-    filters = _filters(since=since, until=until, kind=kind, author_id=author_id,
-                       participant_id=participant_id)
+    filters = _filters(
+        since=since, until=until, kind=kind, author_id=author_id, participant_id=participant_id
+    )
     terms = search_terms(query or "")
     if not terms or limit <= 0:
         return []
@@ -167,26 +175,54 @@ def search_notes(session: Session, actor: Actor, query: str, *,
         hits = _sqlite_hits(session, actor, terms, pool, limit, filters)
     hits.sort(key=lambda h: (-h.score, -h.occurred_at.timestamp(), -h.note_id))
     hits = hits[:limit]
-    used = sorted(name for name, value in (("since", since), ("until", until), ("kind", kind),
-                                           ("author", author_id), ("participant", participant_id))
-                  if value is not None)
-    details: dict[str, object] = {"hits": len(hits), "query_length": len(query),
-                                  "participant_ids": sorted({h.participant_id for h in hits})}
+    used = sorted(
+        name
+        for name, value in (
+            ("since", since),
+            ("until", until),
+            ("kind", kind),
+            ("author", author_id),
+            ("participant", participant_id),
+        )
+        if value is not None
+    )
+    details: dict[str, object] = {
+        "hits": len(hits),
+        "query_length": len(query),
+        "participant_ids": sorted({h.participant_id for h in hits}),
+    }
     if used:
         details["filters"] = used  # which filters, not their values
     log(session, actor, "note_search", entity_type="session_note", details=details)
     return hits
 
 
-def _filters(*, since: datetime | None, until: datetime | None, kind: str | None,
-             author_id: int | None, participant_id: int | None) -> list[ColumnElement[bool]]:
+def _filters(
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    kind: str | None,
+    author_id: int | None,
+    participant_id: int | None,
+) -> list[ColumnElement[bool]]:
     """WHERE clauses for the optional filters; a contradiction is the user's to fix."""
     if kind is not None and kind not in NOTE_KINDS:
-        raise ValidationError({"kind": tr("unknown note kind {kind!r}; choose one of: {kinds}")
-                               .format(kind=kind, kinds=", ".join(NOTE_KINDS))})
+        raise ValidationError(
+            {
+                "kind": tr("unknown note kind {kind!r}; choose one of: {kinds}").format(
+                    kind=kind, kinds=", ".join(NOTE_KINDS)
+                )
+            }
+        )
     if since is not None and until is not None and since >= until:
-        raise ValidationError({"until": tr("the end of the period is before its start; "
-                                           "choose an end date after the start date")})
+        raise ValidationError(
+            {
+                "until": tr(
+                    "the end of the period is before its start; "
+                    "choose an end date after the start date"
+                )
+            }
+        )
     conds: list[ColumnElement[bool]] = []
     if since is not None:
         conds.append(SessionNote.occurred_at >= since)
@@ -202,20 +238,36 @@ def _filters(*, since: datetime | None, until: datetime | None, kind: str | None
 
 
 def _hit(r: Any, score: float, snippet: str) -> NoteSearchHit:
-    return NoteSearchHit(note_id=r.id, participant_id=r.participant_id,
-                         participant_name=r.preferred_name or r.legal_name,
-                         record_number=r.record_number, kind=r.kind, occurred_at=r.occurred_at,
-                         status=r.status, author_name=r.author_name,
-                         entered_in_error=r.entered_in_error_at is not None,
-                         snippet=" ".join(snippet.split()), score=score)
+    return NoteSearchHit(
+        note_id=r.id,
+        participant_id=r.participant_id,
+        participant_name=r.preferred_name or r.legal_name,
+        record_number=r.record_number,
+        kind=r.kind,
+        occurred_at=r.occurred_at,
+        status=r.status,
+        author_name=r.author_name,
+        entered_in_error=r.entered_in_error_at is not None,
+        snippet=" ".join(snippet.split()),
+        score=score,
+    )
 
 
 def _candidates(actor: Actor, visible: ColumnElement[bool], *extra: Any) -> Select[Any]:
     return (
-        select(SessionNote.id, SessionNote.participant_id, Participant.preferred_name,
-               Participant.legal_name, Participant.record_number, SessionNote.kind,
-               SessionNote.occurred_at, SessionNote.status, SessionNote.entered_in_error_at,
-               StaffUser.display_name.label("author_name"), *extra)
+        select(
+            SessionNote.id,
+            SessionNote.participant_id,
+            Participant.preferred_name,
+            Participant.legal_name,
+            Participant.record_number,
+            SessionNote.kind,
+            SessionNote.occurred_at,
+            SessionNote.status,
+            SessionNote.entered_in_error_at,
+            StaffUser.display_name.label("author_name"),
+            *extra,
+        )
         .join(Participant, Participant.id == SessionNote.participant_id)
         .join(StaffUser, StaffUser.id == SessionNote.author_id)
         .where(visible, readable_notes(actor))
@@ -225,8 +277,14 @@ def _candidates(actor: Actor, visible: ColumnElement[bool], *extra: Any) -> Sele
 # --------------------------------------------------------------------------- SQLite
 
 
-def _sqlite_hits(session: Session, actor: Actor, terms: list[str], pool: int,
-                 limit: int, filters: list[ColumnElement[bool]]) -> list[NoteSearchHit]:
+def _sqlite_hits(
+    session: Session,
+    actor: Actor,
+    terms: list[str],
+    pool: int,
+    limit: int,
+    filters: list[ColumnElement[bool]],
+) -> list[NoteSearchHit]:
     # The unary plus makes these plain expressions: SQLite then cannot hand them
     # to FTS5 as rowid lookups (which re-run the whole MATCH once per row, ~1000x
     # slower) and streams the MATCH newest-first instead, checking each row.
@@ -248,15 +306,18 @@ def _sqlite_hits(session: Session, actor: Actor, terms: list[str], pool: int,
         if not caseload:
             return []
         # Plain SQL: building the same clause with aliased() costs ~10 ms of CPU.
-        stmt = stmt.where(text(
-            "+note_fts.rowid IN (SELECT id FROM session_note WHERE participant_id IN :caseload)"
-        ).bindparams(bindparam("caseload", caseload, expanding=True)))
+        stmt = stmt.where(
+            text(
+                "+note_fts.rowid IN (SELECT id FROM session_note WHERE participant_id IN :caseload)"
+            ).bindparams(bindparam("caseload", caseload, expanding=True))
+        )
     rows = session.execute(stmt).all()
     keys = tuple(_fold(part) for t in terms for part in _TOKEN_RE.findall(t)[:1])
     tokens = [_tokens(r.body) for r in rows]
     scores = _bm25(tokens, keys)
-    best = sorted(range(len(rows)), key=lambda i: (-scores[i], -rows[i].occurred_at.timestamp(),
-                                                   -rows[i].id))[:limit]
+    best = sorted(
+        range(len(rows)), key=lambda i: (-scores[i], -rows[i].occurred_at.timestamp(), -rows[i].id)
+    )[:limit]
     return [_hit(rows[i], scores[i], _snippet(rows[i].body, tokens[i], keys)) for i in best]
 
 
@@ -281,8 +342,11 @@ def _tokens(body: str) -> list[_Token]:
     if len(lowered) == len(body):
         # Lower-casing kept every offset (it almost always does), so words are
         # found in one pass and only the non-ASCII ones need their accents folded.
-        return [(m.start(), m.end(), w if w.isascii() else _fold(w))
-                for m in _TOKEN_RE.finditer(lowered) for w in (m.group(),)]
+        return [
+            (m.start(), m.end(), w if w.isascii() else _fold(w))
+            for m in _TOKEN_RE.finditer(lowered)
+            for w in (m.group(),)
+        ]
     return [(m.start(), m.end(), _fold(m.group())) for m in _TOKEN_RE.finditer(body)]
 
 
@@ -315,8 +379,7 @@ def _snippet(body: str, tokens: list[_Token], keys: tuple[str, ...]) -> str:
         if not is_match:
             continue
         start = max(0, min(i - 2, len(tokens) - width))
-        window = [tokens[j][2] for j in range(start, min(start + width, len(tokens)))
-                  if matched[j]]
+        window = [tokens[j][2] for j in range(start, min(start + width, len(tokens))) if matched[j]]
         count = sum(1 for k in keys if any(w.startswith(k) for w in window))
         if count > best_count:
             best_start, best_count = start, count
@@ -339,8 +402,9 @@ def _snippet(body: str, tokens: list[_Token], keys: tuple[str, ...]) -> str:
 # --------------------------------------------------------------------------- PostgreSQL
 
 
-def _postgres_hits(session: Session, actor: Actor, terms: list[str],
-                   pool: int, filters: list[ColumnElement[bool]]) -> list[NoteSearchHit]:
+def _postgres_hits(
+    session: Session, actor: Actor, terms: list[str], pool: int, filters: list[ColumnElement[bool]]
+) -> list[NoteSearchHit]:
     # The expression must match the GIN index of migration 0007 exactly; its
     # configuration folds case and accents like the FTS5 tokenizer does.
     config: ColumnElement[Any] = literal_column(f"'{PG_SEARCH_CONFIG}'")
@@ -355,13 +419,13 @@ def _postgres_hits(session: Session, actor: Actor, terms: list[str],
         .limit(pool)
         .subquery("newest")
     )
-    stmt = (
-        _candidates(actor, visible, SessionNote.body,
-                    func.ts_rank(vector, tsquery).label("score"))
-        .join(newest, newest.c.id == SessionNote.id)
-    )
+    stmt = _candidates(
+        actor, visible, SessionNote.body, func.ts_rank(vector, tsquery).label("score")
+    ).join(newest, newest.c.id == SessionNote.id)
     # Snippets are cut here rather than by ts_headline, so a note reads the same
     # in the results on either engine (same window, ellipses and highlights).
     keys = tuple(_fold(part) for t in terms for part in _TOKEN_RE.findall(t)[:1])
-    return [_hit(r, float(r.score), _snippet(r.body, _tokens(r.body), keys))
-            for r in session.execute(stmt).all()]
+    return [
+        _hit(r, float(r.score), _snippet(r.body, _tokens(r.body), keys))
+        for r in session.execute(stmt).all()
+    ]

@@ -48,8 +48,9 @@ class TemplateInfo:
 
 
 def _info(t: NoteTemplate) -> TemplateInfo:
-    return TemplateInfo(t.id, t.kind, t.title, t.format, MappingProxyType(dict(t.content or {})),
-                        t.updated_at)
+    return TemplateInfo(
+        t.id, t.kind, t.title, t.format, MappingProxyType(dict(t.content or {})), t.updated_at
+    )
 
 
 def _require_writer(actor: Actor) -> None:
@@ -65,13 +66,15 @@ def _own(session: Session, actor: Actor, template_id: int) -> NoteTemplate:
     return t
 
 
-def _clean_template(title: str, fmt: str | None, sections: Mapping[str, str]
-                    ) -> tuple[str, str, dict[str, str]]:
+def _clean_template(
+    title: str, fmt: str | None, sections: Mapping[str, str]
+) -> tuple[str, str, dict[str, str]]:
     errors: dict[str, str] = {}
     title = clean_text(title, "title", errors, required=True, max_len=200, label=tr("title"))
     if fmt not in NOTE_FORMATS:
         errors["format"] = tr("format '{v}' is unknown; use GIRP, DAP or SOAP").format(
-            v=str(fmt)[:20])
+            v=str(fmt)[:20]
+        )
         fmt = "GIRP"
     assert fmt is not None
     allowed = dict(format_sections(fmt))
@@ -79,7 +82,8 @@ def _clean_template(title: str, fmt: str | None, sections: Mapping[str, str]
     for key, value in sections.items():
         if key not in allowed:
             errors[key] = tr("section '{key}' does not belong to a {fmt} note; use: {opts}").format(
-                key=str(key)[:40], fmt=fmt, opts=", ".join(allowed))
+                key=str(key)[:40], fmt=fmt, opts=", ".join(allowed)
+            )
             continue
         text = clean_text(value, key, errors, max_len=MAX_SECTION_CHARS, label=allowed[key])
         if text:
@@ -93,18 +97,21 @@ def _clean_template(title: str, fmt: str | None, sections: Mapping[str, str]
 
 def _clean_phrase(title: str, text: str) -> tuple[str, str]:
     errors: dict[str, str] = {}
-    text = clean_text(text, "text", errors, required=True, max_len=MAX_PHRASE_CHARS,
-                      label=tr("phrase"))
+    text = clean_text(
+        text, "text", errors, required=True, max_len=MAX_PHRASE_CHARS, label=tr("phrase")
+    )
     # A phrase's title defaults to its own beginning: it is how the picker shows it.
-    title = clean_text(title or text[:60], "title", errors, required=True, max_len=200,
-                       label=tr("title"))
+    title = clean_text(
+        title or text[:60], "title", errors, required=True, max_len=200, label=tr("title")
+    )
     if errors:
         raise ValidationError(errors)
     return title, text
 
 
-def create_template(session: Session, actor: Actor, *, title: str, format: str,
-                    sections: Mapping[str, str]) -> TemplateInfo:
+def create_template(
+    session: Session, actor: Actor, *, title: str, format: str, sections: Mapping[str, str]
+) -> TemplateInfo:
     """Keep a template of section texts for one note format."""
     _require_writer(actor)
     title, fmt, content = _clean_template(title, format, sections)
@@ -118,15 +125,17 @@ def create_phrase(session: Session, actor: Actor, *, text: str, title: str = "")
     """Keep a quick phrase (usable in any format and section)."""
     _require_writer(actor)
     title, text = _clean_phrase(title, text)
-    t = NoteTemplate(owner_id=actor.id, kind="phrase", title=title, format=None,
-                     content={_PHRASE_KEY: text})
+    t = NoteTemplate(
+        owner_id=actor.id, kind="phrase", title=title, format=None, content={_PHRASE_KEY: text}
+    )
     session.add(t)
     session.flush()
     return _info(t)
 
 
-def list_templates(session: Session, actor: Actor, *, kind: str | None = None,
-                   format: str | None = None) -> list[TemplateInfo]:
+def list_templates(
+    session: Session, actor: Actor, *, kind: str | None = None, format: str | None = None
+) -> list[TemplateInfo]:
     """The actor's templates and phrases, by title. With *format*, only templates for
     that format (phrases fit every format and are always included)."""
     stmt = select(NoteTemplate).where(NoteTemplate.owner_id == actor.id)
@@ -140,18 +149,27 @@ def list_templates(session: Session, actor: Actor, *, kind: str | None = None,
     return rows
 
 
-def update_template(session: Session, actor: Actor, template_id: int, *, title: str,
-                    format: str | None = None, sections: Mapping[str, str] | None = None,
-                    text: str | None = None) -> TemplateInfo:
+def update_template(
+    session: Session,
+    actor: Actor,
+    template_id: int,
+    *,
+    title: str,
+    format: str | None = None,
+    sections: Mapping[str, str] | None = None,
+    text: str | None = None,
+) -> TemplateInfo:
     """Change one of the actor's templates (title, format, sections) or phrases (title, text)."""
     t = _own(session, actor, template_id)
     if t.kind == "phrase":
-        t.title, phrase = _clean_phrase(title, text if text is not None else
-                                        (t.content or {}).get(_PHRASE_KEY, ""))
+        t.title, phrase = _clean_phrase(
+            title, text if text is not None else (t.content or {}).get(_PHRASE_KEY, "")
+        )
         t.content = {_PHRASE_KEY: phrase}
     else:
         t.title, t.format, t.content = _clean_template(
-            title, format or t.format, sections if sections is not None else (t.content or {}))
+            title, format or t.format, sections if sections is not None else (t.content or {})
+        )
     session.flush()
     return _info(t)
 
@@ -162,9 +180,15 @@ def delete_template(session: Session, actor: Actor, template_id: int) -> None:
     session.flush()
 
 
-def apply_template(session: Session, actor: Actor, template_id: int,
-                   current: Mapping[str, str] | None = None, *, format: str | None = None,
-                   section: str | None = None) -> dict[str, str]:
+def apply_template(
+    session: Session,
+    actor: Actor,
+    template_id: int,
+    current: Mapping[str, str] | None = None,
+    *,
+    format: str | None = None,
+    section: str | None = None,
+) -> dict[str, str]:
     """The note's sections with a template or phrase applied; nothing is saved.
 
     A template fills empty sections and appends to written ones (nothing the
@@ -186,9 +210,15 @@ def apply_template(session: Session, actor: Actor, template_id: int,
         append(section, (t.content or {}).get(_PHRASE_KEY, ""), " ")
         return result
     if format is not None and t.format != format:
-        raise ValidationError({"format": tr("this template is for {t} notes and this note is "
-                                            "{n}; switch the note's format or pick another "
-                                            "template").format(t=t.format, n=format)})
+        raise ValidationError(
+            {
+                "format": tr(
+                    "this template is for {t} notes and this note is "
+                    "{n}; switch the note's format or pick another "
+                    "template"
+                ).format(t=t.format, n=format)
+            }
+        )
     for key, text in (t.content or {}).items():
         append(key, text, "\n")
     return result

@@ -61,11 +61,19 @@ def N_(text: str) -> str:
 # --------------------------------------------------------------------------- codes and labels
 
 FORMAT_SECTIONS: dict[str, tuple[tuple[str, str], ...]] = {
-    "GIRP": (("goal", N_("Goal")), ("intervention", N_("Intervention")),
-             ("response", N_("Response")), ("plan", N_("Plan"))),
+    "GIRP": (
+        ("goal", N_("Goal")),
+        ("intervention", N_("Intervention")),
+        ("response", N_("Response")),
+        ("plan", N_("Plan")),
+    ),
     "DAP": (("data", N_("Data")), ("assessment", N_("Assessment")), ("plan", N_("Plan"))),
-    "SOAP": (("subjective", N_("Subjective")), ("objective", N_("Objective")),
-             ("assessment", N_("Assessment")), ("plan", N_("Plan"))),
+    "SOAP": (
+        ("subjective", N_("Subjective")),
+        ("objective", N_("Objective")),
+        ("assessment", N_("Assessment")),
+        ("plan", N_("Plan")),
+    ),
 }
 # A group note's own section: what this attendee said and did in the group.
 GROUP_SECTION: tuple[str, str] = ("individual", N_("This participant in the group"))
@@ -88,10 +96,15 @@ NOTE_KIND_LABELS: dict[str, str] = {
     "collateral": N_("Collateral contact"),
 }
 NOTE_MODE_LABELS: dict[str, str] = {
-    "in_person": N_("In person"), "phone": N_("Phone"), "video": N_("Video"), "text": N_("Text"),
+    "in_person": N_("In person"),
+    "phone": N_("Phone"),
+    "video": N_("Video"),
+    "text": N_("Text"),
 }
 PROGRESS_MARK_LABELS: dict[str, str] = {
-    "progress": N_("Progress"), "no_change": N_("No change"), "setback": N_("Setback"),
+    "progress": N_("Progress"),
+    "no_change": N_("No change"),
+    "setback": N_("Setback"),
 }
 MAX_DURATION_MINUTES = 600
 MAX_SECTION_CHARS = 20_000
@@ -254,15 +267,22 @@ class NoteDetail:
 
     def section_rows(self) -> tuple[tuple[str, str, str], ...]:
         """(key, translated label, text) in the format's order, for display and print."""
-        return tuple((key, label, self.sections.get(key, ""))
-                     for key, label in format_sections(self.format, self.kind))
+        return tuple(
+            (key, label, self.sections.get(key, ""))
+            for key, label in format_sections(self.format, self.kind)
+        )
 
     def content(self) -> NoteContent:
         """The editable content, e.g. to reopen a draft in the editor."""
         return NoteContent(
-            occurred_at=self.occurred_at, kind=self.kind, duration_minutes=self.duration_minutes,
-            mode=self.mode, location=self.location, format=self.format,
-            sections=dict(self.sections), risk_flags=self.risk_flags,
+            occurred_at=self.occurred_at,
+            kind=self.kind,
+            duration_minutes=self.duration_minutes,
+            mode=self.mode,
+            location=self.location,
+            format=self.format,
+            sections=dict(self.sections),
+            risk_flags=self.risk_flags,
             goals=tuple(GoalMark(g.goal_id, g.mark) for g in self.goals),
         )
 
@@ -410,8 +430,9 @@ def _digest(payload: Mapping[str, object]) -> str:
     return hashlib.sha256(data.encode()).hexdigest()
 
 
-def _compose_body(sections: Mapping[str, str], fmt: str, kind: str,
-                  group: GroupSession | None) -> str:
+def _compose_body(
+    sections: Mapping[str, str], fmt: str, kind: str, group: GroupSession | None
+) -> str:
     """Plain text for full-text search: the shared group part, then the sections."""
     parts = [group.topic, group.group_text] if group is not None else []
     parts += [sections.get(key, "") for key, _ in format_sections(fmt, kind)]
@@ -422,8 +443,9 @@ def _names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    rows = session.execute(select(StaffUser.id, StaffUser.display_name)
-                           .where(StaffUser.id.in_(wanted)))
+    rows = session.execute(
+        select(StaffUser.id, StaffUser.display_name).where(StaffUser.id.in_(wanted))
+    )
     return {r[0]: r[1] for r in rows}
 
 
@@ -441,8 +463,12 @@ def _load_note(session: Session, actor: Actor, note_id: int, action: str) -> Ses
         raise NotFound(tr("No note number {id} exists").format(id=note_id))
     require_participant(session, actor, note.participant_id, action=action)
     if note.status == "draft" and note.author_id != actor.id and not actor.supervises:
-        raise PermissionDenied(tr("This note is another staff member's unsigned draft; it "
-                                  "becomes part of the record when they sign it"))
+        raise PermissionDenied(
+            tr(
+                "This note is another staff member's unsigned draft; it "
+                "becomes part of the record when they sign it"
+            )
+        )
     return note
 
 
@@ -472,25 +498,31 @@ class _Clean:
     goals: list[tuple[int, str]]
 
 
-def _validate(session: Session, participant_id: int, c: NoteContent,
-              group: GroupSession | None) -> _Clean:
+def _validate(
+    session: Session, participant_id: int, c: NoteContent, group: GroupSession | None
+) -> _Clean:
     """Check what a draft may hold (drafts may be incomplete; signing asks more)."""
     errors: dict[str, str] = {}
     kind = c.kind if c.kind in NOTE_KINDS else ""
     if not kind:
         errors["kind"] = tr("kind '{v}' is unknown; use one of: {opts}").format(
-            v=str(c.kind)[:40], opts=", ".join(NOTE_KINDS))
+            v=str(c.kind)[:40], opts=", ".join(NOTE_KINDS)
+        )
     elif (kind == "group") != (group is not None):
-        errors["kind"] = tr("group notes are made with 'create group session'; a note cannot "
-                            "become or stop being a group note")
+        errors["kind"] = tr(
+            "group notes are made with 'create group session'; a note cannot "
+            "become or stop being a group note"
+        )
     fmt = c.format if c.format in NOTE_FORMATS else DEFAULT_FORMAT
     if c.format not in NOTE_FORMATS:
         errors["format"] = tr("format '{v}' is unknown; use GIRP, DAP or SOAP").format(
-            v=str(c.format)[:20])
+            v=str(c.format)[:20]
+        )
     mode = c.mode
     if mode not in NOTE_MODES:
         errors["mode"] = tr("mode '{v}' is unknown; use one of: {opts}").format(
-            v=str(mode)[:40], opts=", ".join(NOTE_MODES))
+            v=str(mode)[:40], opts=", ".join(NOTE_MODES)
+        )
     occurred = c.occurred_at
     if not isinstance(occurred, datetime) or occurred.tzinfo is None:
         errors["occurred_at"] = tr("date and time of the contact must include the time zone")
@@ -498,36 +530,49 @@ def _validate(session: Session, participant_id: int, c: NoteContent,
     else:
         occurred = occurred.astimezone(UTC).replace(microsecond=0)
         if occurred > utcnow() + _FUTURE_TOLERANCE:
-            errors["occurred_at"] = tr("date and time of the contact is in the future; "
-                                       "check the date")
+            errors["occurred_at"] = tr(
+                "date and time of the contact is in the future; check the date"
+            )
     duration = c.duration_minutes
-    if isinstance(duration, bool) or not isinstance(duration, int) or not (
-            0 <= duration <= MAX_DURATION_MINUTES):
-        errors["duration_minutes"] = tr("duration must be a whole number of minutes from 0 to "
-                                        "{max}").format(max=MAX_DURATION_MINUTES)
+    if (
+        isinstance(duration, bool)
+        or not isinstance(duration, int)
+        or not (0 <= duration <= MAX_DURATION_MINUTES)
+    ):
+        errors["duration_minutes"] = tr(
+            "duration must be a whole number of minutes from 0 to {max}"
+        ).format(max=MAX_DURATION_MINUTES)
         duration = 0
     location = clean_text(c.location, "location", errors, max_len=200, label=tr("location"))
     # The shared facts of a group note belong to the group session and are edited there.
-    if group is not None and (occurred != group.occurred_at or duration != group.duration_minutes
-                              or location != group.location):
-        errors["occurred_at"] = tr("a group note takes its time, duration and location from "
-                                   "the group session; change them there")
+    if group is not None and (
+        occurred != group.occurred_at
+        or duration != group.duration_minutes
+        or location != group.location
+    ):
+        errors["occurred_at"] = tr(
+            "a group note takes its time, duration and location from "
+            "the group session; change them there"
+        )
     allowed = dict(format_sections(fmt, kind or "individual"))
     sections = {key: "" for key in allowed}
     for key, text in c.sections.items():
         if key not in allowed:
             errors[key] = tr("section '{key}' does not belong to a {fmt} note; use: {opts}").format(
-                key=str(key)[:40], fmt=fmt, opts=", ".join(allowed))
+                key=str(key)[:40], fmt=fmt, opts=", ".join(allowed)
+            )
             continue
         text = _clean_section(text or "")
         if len(text) > MAX_SECTION_CHARS:
             errors[key] = tr("{label} is too long ({n} characters); keep it under {max}").format(
-                label=allowed[key], n=len(text), max=MAX_SECTION_CHARS)
+                label=allowed[key], n=len(text), max=MAX_SECTION_CHARS
+            )
         sections[key] = text
     unknown = [f for f in c.risk_flags if f not in RISK_FLAGS]
     if unknown:
         errors["risk_flags"] = tr("risk flag '{v}' is unknown; use one of: {opts}").format(
-            v=str(unknown[0])[:40], opts=", ".join(RISK_FLAGS))
+            v=str(unknown[0])[:40], opts=", ".join(RISK_FLAGS)
+        )
     flags = [f for f in RISK_FLAGS if f in set(c.risk_flags)]
     goals = _validate_goals(session, participant_id, c.goals, errors)
     if errors:
@@ -535,25 +580,33 @@ def _validate(session: Session, participant_id: int, c: NoteContent,
     return _Clean(kind, occurred, duration, mode, location, fmt, sections, flags, goals)
 
 
-def _validate_goals(session: Session, participant_id: int, marks: Sequence[GoalMark],
-                    errors: dict[str, str]) -> list[tuple[int, str]]:
+def _validate_goals(
+    session: Session, participant_id: int, marks: Sequence[GoalMark], errors: dict[str, str]
+) -> list[tuple[int, str]]:
     goals: list[tuple[int, str]] = []
     seen: set[int] = set()
     for m in marks:
         if m.mark not in GOAL_PROGRESS_MARKS:
-            errors["goals"] = tr("progress mark '{v}' is unknown; use progress, no_change or "
-                                 "setback").format(v=str(m.mark)[:40])
+            errors["goals"] = tr(
+                "progress mark '{v}' is unknown; use progress, no_change or setback"
+            ).format(v=str(m.mark)[:40])
         elif m.goal_id in seen:
             errors["goals"] = tr("a goal is listed twice; mark each goal once")
         seen.add(m.goal_id)
         goals.append((m.goal_id, m.mark))
     if seen and "goals" not in errors:
-        owned = set(session.scalars(
-            select(Goal.id).join(RecoveryPlan, RecoveryPlan.id == Goal.plan_id)
-            .where(Goal.id.in_(seen), RecoveryPlan.participant_id == participant_id)))
+        owned = set(
+            session.scalars(
+                select(Goal.id)
+                .join(RecoveryPlan, RecoveryPlan.id == Goal.plan_id)
+                .where(Goal.id.in_(seen), RecoveryPlan.participant_id == participant_id)
+            )
+        )
         if owned != seen:
-            errors["goals"] = tr("a goal addressed is not on this participant's recovery plan; "
-                                 "choose goals from their plan")
+            errors["goals"] = tr(
+                "a goal addressed is not on this participant's recovery plan; "
+                "choose goals from their plan"
+            )
     return sorted(goals)
 
 
@@ -564,8 +617,9 @@ def _sign_problems(note: SessionNote) -> dict[str, str]:
     filled = {k for k, v in sections.items() if v.strip()}
     if note.kind == "group":
         if "individual" not in filled:
-            errors["individual"] = tr("write a short paragraph about this participant in the "
-                                      "group before signing")
+            errors["individual"] = tr(
+                "write a short paragraph about this participant in the group before signing"
+            )
     elif note.kind == "outreach":
         # An attempt needs only a line ("called, left a voicemail").
         if not filled:
@@ -574,13 +628,15 @@ def _sign_problems(note: SessionNote) -> dict[str, str]:
     else:
         for key, label in format_sections(note.format, note.kind):
             if key not in filled:
-                errors[key] = tr("{label} is empty; fill it in (or write 'none') before "
-                                 "signing").format(label=label)
+                errors[key] = tr(
+                    "{label} is empty; fill it in (or write 'none') before signing"
+                ).format(label=label)
     if note.kind != "outreach" and note.duration_minutes <= 0:
         errors["duration_minutes"] = tr("enter how many minutes the contact took before signing")
     if note.occurred_at > utcnow() + _FUTURE_TOLERANCE:
-        errors["occurred_at"] = tr("the contact is in the future; a note is signed after the "
-                                   "contact")
+        errors["occurred_at"] = tr(
+            "the contact is in the future; a note is signed after the contact"
+        )
     return errors
 
 
@@ -606,29 +662,52 @@ def _note_payload(note: Any, goals: Iterable[tuple[int, str]], group: Any) -> di
     }
     if group is not None:
         # The shared part is signed along with each attendee's note.
-        payload["group"] = {"id": group.id, "topic": group.topic, "text": group.group_text,
-                            "facilitator_id": group.facilitator_id}
+        payload["group"] = {
+            "id": group.id,
+            "topic": group.topic,
+            "text": group.group_text,
+            "facilitator_id": group.facilitator_id,
+        }
     return payload
 
 
 def _note_hash(session: Session, note: SessionNote) -> str:
-    goals = session.execute(select(NoteGoal.goal_id, NoteGoal.mark)
-                            .where(NoteGoal.note_id == note.id)).tuples()
+    goals = session.execute(
+        select(NoteGoal.goal_id, NoteGoal.mark).where(NoteGoal.note_id == note.id)
+    ).tuples()
     group = session.get(GroupSession, note.group_session_id) if note.group_session_id else None
     return _digest(_note_payload(note, goals, group))
 
 
 def _addendum_hash(note_hash: str, a: Any) -> str:
-    return _digest({"v": _HASH_SCHEME, "note_id": a.note_id, "note_hash": note_hash,
-                    "author_id": a.author_id, "created_at": _iso(a.created_at),
-                    "reason": a.reason, "text": a.text})
+    return _digest(
+        {
+            "v": _HASH_SCHEME,
+            "note_id": a.note_id,
+            "note_hash": note_hash,
+            "author_id": a.author_id,
+            "created_at": _iso(a.created_at),
+            "reason": a.reason,
+            "text": a.text,
+        }
+    )
 
 
-_NOTE_COLUMNS = (SessionNote.id, SessionNote.participant_id, SessionNote.author_id,
-                 SessionNote.group_session_id, SessionNote.kind, SessionNote.occurred_at,
-                 SessionNote.duration_minutes, SessionNote.mode, SessionNote.location,
-                 SessionNote.format, SessionNote.sections, SessionNote.risk_flags,
-                 SessionNote.content_hash)
+_NOTE_COLUMNS = (
+    SessionNote.id,
+    SessionNote.participant_id,
+    SessionNote.author_id,
+    SessionNote.group_session_id,
+    SessionNote.kind,
+    SessionNote.occurred_at,
+    SessionNote.duration_minutes,
+    SessionNote.mode,
+    SessionNote.location,
+    SessionNote.format,
+    SessionNote.sections,
+    SessionNote.risk_flags,
+    SessionNote.content_hash,
+)
 
 
 def _check_rows(session: Session, notes: Sequence[Any]) -> dict[int, tuple[bool, tuple[int, ...]]]:
@@ -636,26 +715,45 @@ def _check_rows(session: Session, notes: Sequence[Any]) -> dict[int, tuple[bool,
     session (and whatever it holds in memory) is neither used nor disturbed."""
     ids = [n.id for n in notes]
     goals: dict[int, list[tuple[int, str]]] = {}
-    for nid, gid, mark in session.execute(select(NoteGoal.note_id, NoteGoal.goal_id,
-                                                 NoteGoal.mark).where(NoteGoal.note_id.in_(ids))):
+    for nid, gid, mark in session.execute(
+        select(NoteGoal.note_id, NoteGoal.goal_id, NoteGoal.mark).where(NoteGoal.note_id.in_(ids))
+    ):
         goals.setdefault(nid, []).append((gid, mark))
     group_ids = {n.group_session_id for n in notes if n.group_session_id is not None}
-    groups = {g.id: g for g in session.execute(
-        select(GroupSession.id, GroupSession.topic, GroupSession.group_text,
-               GroupSession.facilitator_id).where(GroupSession.id.in_(group_ids)))}
+    groups = {
+        g.id: g
+        for g in session.execute(
+            select(
+                GroupSession.id,
+                GroupSession.topic,
+                GroupSession.group_text,
+                GroupSession.facilitator_id,
+            ).where(GroupSession.id.in_(group_ids))
+        )
+    }
     addenda: dict[int, list[Any]] = {}
-    for a in session.execute(select(NoteAddendum.id, NoteAddendum.note_id, NoteAddendum.author_id,
-                                    NoteAddendum.created_at, NoteAddendum.reason,
-                                    NoteAddendum.text, NoteAddendum.content_hash)
-                             .where(NoteAddendum.note_id.in_(ids)).order_by(NoteAddendum.id)):
+    for a in session.execute(
+        select(
+            NoteAddendum.id,
+            NoteAddendum.note_id,
+            NoteAddendum.author_id,
+            NoteAddendum.created_at,
+            NoteAddendum.reason,
+            NoteAddendum.text,
+            NoteAddendum.content_hash,
+        )
+        .where(NoteAddendum.note_id.in_(ids))
+        .order_by(NoteAddendum.id)
+    ):
         addenda.setdefault(a.note_id, []).append(a)
     result = {}
     for n in notes:
         stored = n.content_hash or ""
         group = groups.get(n.group_session_id) if n.group_session_id is not None else None
         ok = _digest(_note_payload(n, goals.get(n.id, []), group)) == stored
-        bad = tuple(a.id for a in addenda.get(n.id, [])
-                    if _addendum_hash(stored, a) != a.content_hash)
+        bad = tuple(
+            a.id for a in addenda.get(n.id, []) if _addendum_hash(stored, a) != a.content_hash
+        )
         result[n.id] = (ok, bad)
     return result
 
@@ -680,9 +778,12 @@ def find_tampered_notes(session: Session, *, batch: int = 2000) -> list[int]:
     bad: list[int] = []
     last = 0
     while True:
-        rows = session.execute(select(*_NOTE_COLUMNS)
-                               .where(SessionNote.status == "signed", SessionNote.id > last)
-                               .order_by(SessionNote.id).limit(batch)).all()
+        rows = session.execute(
+            select(*_NOTE_COLUMNS)
+            .where(SessionNote.status == "signed", SessionNote.id > last)
+            .order_by(SessionNote.id)
+            .limit(batch)
+        ).all()
         if not rows:
             return bad
         bad += [nid for nid, (ok, adds) in _check_rows(session, rows).items() if not ok or adds]
@@ -696,9 +797,15 @@ def _apply(note: SessionNote, c: _Clean, group: GroupSession | None) -> bool:
     """Copy validated content onto the row; True when anything changed."""
     body = _compose_body(c.sections, c.format, c.kind, group)
     values: dict[str, Any] = {
-        "kind": c.kind, "occurred_at": c.occurred_at, "duration_minutes": c.duration_minutes,
-        "mode": c.mode, "location": c.location, "format": c.format, "sections": c.sections,
-        "risk_flags": c.risk_flags, "body": body,
+        "kind": c.kind,
+        "occurred_at": c.occurred_at,
+        "duration_minutes": c.duration_minutes,
+        "mode": c.mode,
+        "location": c.location,
+        "format": c.format,
+        "sections": c.sections,
+        "risk_flags": c.risk_flags,
+        "body": body,
     }
     changed = False
     for name, value in values.items():
@@ -719,8 +826,15 @@ def _apply(note: SessionNote, c: _Clean, group: GroupSession | None) -> bool:
     return changed
 
 
-def save_draft(session: Session, actor: Actor, participant_id: int, content: NoteContent, *,
-               note_id: int | None = None, expected_version: int | None = None) -> DraftSaved:
+def save_draft(
+    session: Session,
+    actor: Actor,
+    participant_id: int,
+    content: NoteContent,
+    *,
+    note_id: int | None = None,
+    expected_version: int | None = None,
+) -> DraftSaved:
     """Create a draft (``note_id=None``) or update the actor's own draft.
 
     Called by autosave every few seconds, so it stays cheap: no read model is
@@ -730,18 +844,34 @@ def save_draft(session: Session, actor: Actor, participant_id: int, content: Not
     require_participant(session, actor, participant_id, action="write note")
     if note_id is None:
         c = _validate(session, participant_id, content, None)
-        new = SessionNote(participant_id=participant_id, author_id=actor.id, status="draft",
-                          kind=c.kind, occurred_at=c.occurred_at, goals=[])
+        new = SessionNote(
+            participant_id=participant_id,
+            author_id=actor.id,
+            status="draft",
+            kind=c.kind,
+            occurred_at=c.occurred_at,
+            goals=[],
+        )
         _apply(new, c, None)
         session.add(new)
         session.flush()
-        log(session, actor, "note_create", entity_type="session_note", entity_id=new.id,
-            participant_id=participant_id, details={"kind": c.kind})
+        log(
+            session,
+            actor,
+            "note_create",
+            entity_type="session_note",
+            entity_id=new.id,
+            participant_id=participant_id,
+            details={"kind": c.kind},
+        )
         return DraftSaved(new.id, new.version_id, new.updated_at, True)
     note = session.get(SessionNote, note_id)
     if note is None or note.participant_id != participant_id:
-        raise NotFound(tr("No note number {id} exists for this participant; it may have been "
-                          "discarded").format(id=note_id))
+        raise NotFound(
+            tr(
+                "No note number {id} exists for this participant; it may have been discarded"
+            ).format(id=note_id)
+        )
     _require_draft(note)
     _require_author(note, actor, tr("change a draft"))
     check_version(note.version_id, expected_version, tr("this note"), record=note)
@@ -752,55 +882,98 @@ def save_draft(session: Session, actor: Actor, participant_id: int, content: Not
     return DraftSaved(note.id, note.version_id, note.updated_at, False)
 
 
-def discard_draft(session: Session, actor: Actor, note_id: int, *,
-                  expected_version: int | None = None) -> None:
+def discard_draft(
+    session: Session, actor: Actor, note_id: int, *, expected_version: int | None = None
+) -> None:
     """Delete the actor's own unsigned draft. Signed notes are never deleted."""
     note = _load_note(session, actor, note_id, "discard note")
     if note.status == "signed":
-        raise ValidationError({"status": tr("signed notes cannot be deleted; mark the note "
-                                            "entered in error instead")})
+        raise ValidationError(
+            {"status": tr("signed notes cannot be deleted; mark the note entered in error instead")}
+        )
     _require_author(note, actor, tr("discard a draft"))
     check_version(note.version_id, expected_version, tr("this note"), record=note)
     group_id, participant_id = note.group_session_id, note.participant_id
     session.delete(note)
     session.flush()
-    if group_id is not None and session.scalar(
-            select(func.count()).where(SessionNote.group_session_id == group_id)) == 0:
+    if (
+        group_id is not None
+        and session.scalar(select(func.count()).where(SessionNote.group_session_id == group_id))
+        == 0
+    ):
         group = session.get(GroupSession, group_id)
         if group is not None:
             session.delete(group)
             session.flush()
-    log(session, actor, "note_discard", entity_type="session_note", entity_id=note_id,
-        participant_id=participant_id)
+    log(
+        session,
+        actor,
+        "note_discard",
+        entity_type="session_note",
+        entity_id=note_id,
+        participant_id=participant_id,
+    )
 
 
 def list_drafts(session: Session, actor: Actor) -> list[DraftInfo]:
     """The actor's unsigned drafts across their caseload, newest save first:
     offered back when the program starts (after a crash, a power cut or a lock)."""
     rows = session.execute(
-        select(SessionNote.id, SessionNote.participant_id, Participant.preferred_name,
-               Participant.legal_name, Participant.record_number, SessionNote.kind,
-               SessionNote.format, SessionNote.occurred_at, SessionNote.updated_at,
-               SessionNote.version_id, SessionNote.group_session_id,
-               func.substr(SessionNote.body, 1, _PREVIEW_CHARS * 2))
+        select(
+            SessionNote.id,
+            SessionNote.participant_id,
+            Participant.preferred_name,
+            Participant.legal_name,
+            Participant.record_number,
+            SessionNote.kind,
+            SessionNote.format,
+            SessionNote.occurred_at,
+            SessionNote.updated_at,
+            SessionNote.version_id,
+            SessionNote.group_session_id,
+            func.substr(SessionNote.body, 1, _PREVIEW_CHARS * 2),
+        )
         .join(Participant, Participant.id == SessionNote.participant_id)
-        .where(SessionNote.author_id == actor.id, SessionNote.status == "draft",
-               visible_participants(actor))
+        .where(
+            SessionNote.author_id == actor.id,
+            SessionNote.status == "draft",
+            visible_participants(actor),
+        )
         .order_by(SessionNote.updated_at.desc(), SessionNote.id.desc())
     ).all()
-    drafts = [DraftInfo(r[0], r[1], r[2] or r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
-                        _preview(r[11] or "")) for r in rows]
+    drafts = [
+        DraftInfo(
+            r[0],
+            r[1],
+            r[2] or r[3],
+            r[4],
+            r[5],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
+            _preview(r[11] or ""),
+        )
+        for r in rows
+    ]
     if drafts:
-        log(session, actor, "note_drafts_view", entity_type="session_note",
-            details={"count": len(drafts)})
+        log(
+            session,
+            actor,
+            "note_drafts_view",
+            entity_type="session_note",
+            details={"count": len(drafts)},
+        )
     return drafts
 
 
 # --------------------------------------------------------------------------- signing and after
 
 
-def sign_note(session: Session, actor: Actor, note_id: int, *,
-              expected_version: int | None = None) -> NoteDetail:
+def sign_note(
+    session: Session, actor: Actor, note_id: int, *, expected_version: int | None = None
+) -> NoteDetail:
     """Sign the actor's own draft: it becomes part of the record and immutable."""
     note = _load_note(session, actor, note_id, "sign note")
     _require_draft(note)
@@ -820,83 +993,132 @@ def _sign(session: Session, actor: Actor, note: SessionNote) -> None:
     note.signed_by_id = actor.id
     note.signed_at = utcnow()
     session.flush()
-    log(session, actor, "note_sign", entity_type="session_note", entity_id=note.id,
-        participant_id=note.participant_id, details={"content_hash": note.content_hash})
+    log(
+        session,
+        actor,
+        "note_sign",
+        entity_type="session_note",
+        entity_id=note.id,
+        participant_id=note.participant_id,
+        details={"content_hash": note.content_hash},
+    )
 
 
-def add_addendum(session: Session, actor: Actor, note_id: int, *, reason: str,
-                 text: str) -> Addendum:
+def add_addendum(
+    session: Session, actor: Actor, note_id: int, *, reason: str, text: str
+) -> Addendum:
     """Add a later correction or addition to a signed note; kept forever."""
     note = _load_note(session, actor, note_id, "add addendum")
     if note.status != "signed" or not note.content_hash:
-        raise ValidationError({"status": tr("this note is still a draft; change the draft "
-                                             "itself instead of adding an addendum")})
+        raise ValidationError(
+            {
+                "status": tr(
+                    "this note is still a draft; change the draft "
+                    "itself instead of adding an addendum"
+                )
+            }
+        )
     errors: dict[str, str] = {}
-    reason = clean_text(reason, "reason", errors, required=True, max_len=500,
-                        label=tr("reason for the addendum"))
+    reason = clean_text(
+        reason, "reason", errors, required=True, max_len=500, label=tr("reason for the addendum")
+    )
     body = _clean_section((text or "").strip())
     if not body:
         errors["text"] = tr("addendum text is required; write the correction or addition")
     elif len(body) > MAX_SECTION_CHARS:
         errors["text"] = tr("addendum text is too long; keep it under {max} characters").format(
-            max=MAX_SECTION_CHARS)
+            max=MAX_SECTION_CHARS
+        )
     if errors:
         raise ValidationError(errors)
-    a = NoteAddendum(note_id=note.id, author_id=actor.id, reason=reason, text=body,
-                     created_at=utcnow())
+    a = NoteAddendum(
+        note_id=note.id, author_id=actor.id, reason=reason, text=body, created_at=utcnow()
+    )
     a.content_hash = _addendum_hash(note.content_hash, a)
     session.add(a)
     session.flush()
-    log(session, actor, "note_addendum", entity_type="note_addendum", entity_id=a.id,
-        participant_id=note.participant_id, details={"note_id": note.id})
-    return Addendum(a.id, note.id, actor.id, actor.display_name, a.created_at, a.reason, a.text,
-                    a.content_hash)
+    log(
+        session,
+        actor,
+        "note_addendum",
+        entity_type="note_addendum",
+        entity_id=a.id,
+        participant_id=note.participant_id,
+        details={"note_id": note.id},
+    )
+    return Addendum(
+        a.id, note.id, actor.id, actor.display_name, a.created_at, a.reason, a.text, a.content_hash
+    )
 
 
-def mark_entered_in_error(session: Session, actor: Actor, note_id: int, *, reason: str,
-                          expected_version: int | None = None) -> NoteDetail:
+def mark_entered_in_error(
+    session: Session,
+    actor: Actor,
+    note_id: int,
+    *,
+    reason: str,
+    expected_version: int | None = None,
+) -> NoteDetail:
     """Mark a signed note entered in error (its author or a supervisor). It stays
     readable, marked, and counts no more as a contact."""
     note = _load_note(session, actor, note_id, "mark entered in error")
     if note.author_id != actor.id and not actor.supervises:
-        raise PermissionDenied(tr("Only the note's author or a supervisor can mark it entered "
-                                  "in error"))
+        raise PermissionDenied(
+            tr("Only the note's author or a supervisor can mark it entered in error")
+        )
     if note.status != "signed":
-        raise ValidationError({"status": tr("an unsigned draft is not part of the record; "
-                                            "discard it instead")})
+        raise ValidationError(
+            {"status": tr("an unsigned draft is not part of the record; discard it instead")}
+        )
     if note.entered_in_error_at is not None:
         raise ValidationError({"status": tr("this note is already marked entered in error")})
     check_version(note.version_id, expected_version, tr("this note"), record=note)
     errors: dict[str, str] = {}
-    note.entered_in_error_reason = clean_text(reason, "reason", errors, required=True,
-                                              max_len=500, label=tr("reason"))
+    note.entered_in_error_reason = clean_text(
+        reason, "reason", errors, required=True, max_len=500, label=tr("reason")
+    )
     if errors:
         raise ValidationError(errors)
     note.entered_in_error_at = utcnow()
     note.entered_in_error_by_id = actor.id
     session.flush()
-    log(session, actor, "note_entered_in_error", entity_type="session_note", entity_id=note.id,
-        participant_id=note.participant_id)
+    log(
+        session,
+        actor,
+        "note_entered_in_error",
+        entity_type="session_note",
+        entity_id=note.id,
+        participant_id=note.participant_id,
+    )
     return _detail(session, note)
 
 
-def cosign_queue(session: Session, actor: Actor) -> list[NoteQueueItem]:
-    """Signed notes by the supervisor's team that are not yet co-signed, oldest first."""
+def cosign_queue(
+    session: Session, actor: Actor, *, participant_id: int | None = None
+) -> list[NoteQueueItem]:
+    """Signed notes by the supervisor's team that are not yet co-signed, oldest first;
+    one participant's only with *participant_id* (the notes tab asks for just those)."""
     require_supervisor(actor, tr("see the co-sign queue"))
-    return _queue(session, actor, and_(
-        SessionNote.status == "signed", SessionNote.cosigned_at.is_(None),
+    cond = and_(
+        SessionNote.status == "signed",
+        SessionNote.cosigned_at.is_(None),
         SessionNote.author_id != actor.id,
-    ), order=SessionNote.signed_at)
+    )
+    if participant_id is not None:
+        cond = and_(cond, SessionNote.participant_id == participant_id)
+    return _queue(session, actor, cond, order=SessionNote.signed_at)
 
 
-def cosign(session: Session, actor: Actor, note_id: int, *,
-           expected_version: int | None = None) -> NoteDetail:
+def cosign(
+    session: Session, actor: Actor, note_id: int, *, expected_version: int | None = None
+) -> NoteDetail:
     """A supervisor co-signs a team member's signed note (review done)."""
     require_supervisor(actor, tr("co-sign notes"))
     note = _load_note(session, actor, note_id, "cosign note")
     if note.status != "signed":
-        raise ValidationError({"status": tr("only signed notes can be co-signed; the author "
-                                            "signs first")})
+        raise ValidationError(
+            {"status": tr("only signed notes can be co-signed; the author signs first")}
+        )
     if note.cosigned_at is not None:
         raise ValidationError({"status": tr("this note is already co-signed")})
     if note.entered_in_error_at is not None:
@@ -908,13 +1130,20 @@ def cosign(session: Session, actor: Actor, note_id: int, *,
     note.cosigned_at = utcnow()
     note.cosigned_by_id = actor.id
     session.flush()
-    log(session, actor, "note_cosign", entity_type="session_note", entity_id=note.id,
-        participant_id=note.participant_id)
+    log(
+        session,
+        actor,
+        "note_cosign",
+        entity_type="session_note",
+        entity_id=note.id,
+        participant_id=note.participant_id,
+    )
     return _detail(session, note)
 
 
-def overdue_unsigned_notes(session: Session, actor: Actor, *,
-                           now: datetime | None = None) -> list[NoteQueueItem]:
+def overdue_unsigned_notes(
+    session: Session, actor: Actor, *, now: datetime | None = None
+) -> list[NoteQueueItem]:
     """Notes still unsigned more than 24 hours after the contact, oldest first.
 
     A specialist sees their own; a supervisor also sees their team's.
@@ -926,25 +1155,45 @@ def overdue_unsigned_notes(session: Session, actor: Actor, *,
     return _queue(session, actor, cond, order=SessionNote.occurred_at, include_own=True)
 
 
-def _queue(session: Session, actor: Actor, cond: ColumnElement[bool], *,
-           order: Any, include_own: bool = False) -> list[NoteQueueItem]:
+def _queue(
+    session: Session,
+    actor: Actor,
+    cond: ColumnElement[bool],
+    *,
+    order: Any,
+    include_own: bool = False,
+) -> list[NoteQueueItem]:
     author = aliased(StaffUser)
     team = author.supervisor_id == actor.id
     if actor.supervises and include_own:
         team = or_(team, author.id == actor.id)
     rows = session.execute(
-        select(SessionNote.id, SessionNote.participant_id, Participant.preferred_name,
-               Participant.legal_name, SessionNote.author_id, author.display_name,
-               SessionNote.kind, SessionNote.occurred_at, SessionNote.signed_at,
-               SessionNote.risk_flags)
+        select(
+            SessionNote.id,
+            SessionNote.participant_id,
+            Participant.preferred_name,
+            Participant.legal_name,
+            SessionNote.author_id,
+            author.display_name,
+            SessionNote.kind,
+            SessionNote.occurred_at,
+            SessionNote.signed_at,
+            SessionNote.risk_flags,
+        )
         .join(Participant, Participant.id == SessionNote.participant_id)
         .join(author, author.id == SessionNote.author_id)
-        .where(cond, team if actor.supervises else true(),
-               SessionNote.entered_in_error_at.is_(None), visible_participants(actor))
+        .where(
+            cond,
+            team if actor.supervises else true(),
+            SessionNote.entered_in_error_at.is_(None),
+            visible_participants(actor),
+        )
         .order_by(order, SessionNote.id)
     ).all()
-    return [NoteQueueItem(r[0], r[1], r[2] or r[3], r[4], r[5], r[6], r[7], r[8],
-                          tuple(r[9] or ())) for r in rows]
+    return [
+        NoteQueueItem(r[0], r[1], r[2] or r[3], r[4], r[5], r[6], r[7], r[8], tuple(r[9] or ()))
+        for r in rows
+    ]
 
 
 # --------------------------------------------------------------------------- reading
@@ -952,64 +1201,140 @@ def _queue(session: Session, actor: Actor, cond: ColumnElement[bool], *,
 
 def _detail(session: Session, note: SessionNote) -> NoteDetail:
     group = session.get(GroupSession, note.group_session_id) if note.group_session_id else None
-    addenda = list(session.scalars(select(NoteAddendum).where(NoteAddendum.note_id == note.id)
-                                   .order_by(NoteAddendum.created_at, NoteAddendum.id)))
+    addenda = list(
+        session.scalars(
+            select(NoteAddendum)
+            .where(NoteAddendum.note_id == note.id)
+            .order_by(NoteAddendum.created_at, NoteAddendum.id)
+        )
+    )
     goals = session.execute(
         select(NoteGoal.goal_id, Goal.domain, Goal.statement, NoteGoal.mark)
-        .join(Goal, Goal.id == NoteGoal.goal_id).where(NoteGoal.note_id == note.id)
-        .order_by(Goal.position, Goal.id)).all()
-    names = _names(session, [note.author_id, note.signed_by_id, note.cosigned_by_id,
-                             note.entered_in_error_by_id, group.facilitator_id if group else None,
-                             *(a.author_id for a in addenda)])
+        .join(Goal, Goal.id == NoteGoal.goal_id)
+        .where(NoteGoal.note_id == note.id)
+        .order_by(Goal.position, Goal.id)
+    ).all()
+    names = _names(
+        session,
+        [
+            note.author_id,
+            note.signed_by_id,
+            note.cosigned_by_id,
+            note.entered_in_error_by_id,
+            group.facilitator_id if group else None,
+            *(a.author_id for a in addenda),
+        ],
+    )
     return NoteDetail(
-        id=note.id, participant_id=note.participant_id, author_id=note.author_id,
-        author_name=names.get(note.author_id, ""), kind=note.kind, occurred_at=note.occurred_at,
-        duration_minutes=note.duration_minutes, mode=note.mode, location=note.location,
-        format=note.format, sections=MappingProxyType(dict(note.sections or {})), body=note.body,
+        id=note.id,
+        participant_id=note.participant_id,
+        author_id=note.author_id,
+        author_name=names.get(note.author_id, ""),
+        kind=note.kind,
+        occurred_at=note.occurred_at,
+        duration_minutes=note.duration_minutes,
+        mode=note.mode,
+        location=note.location,
+        format=note.format,
+        sections=MappingProxyType(dict(note.sections or {})),
+        body=note.body,
         risk_flags=tuple(note.risk_flags or ()),
         goals=tuple(GoalAddressed(r[0], r[1], r[2], r[3]) for r in goals),
-        status=note.status, signed_at=note.signed_at,
+        status=note.status,
+        signed_at=note.signed_at,
         signed_by_name=names.get(note.signed_by_id) if note.signed_by_id else None,
-        content_hash=note.content_hash, cosigned_at=note.cosigned_at,
+        content_hash=note.content_hash,
+        cosigned_at=note.cosigned_at,
         cosigned_by_name=names.get(note.cosigned_by_id) if note.cosigned_by_id else None,
         entered_in_error_at=note.entered_in_error_at,
-        entered_in_error_by_name=(names.get(note.entered_in_error_by_id)
-                                  if note.entered_in_error_by_id else None),
+        entered_in_error_by_name=(
+            names.get(note.entered_in_error_by_id) if note.entered_in_error_by_id else None
+        ),
         entered_in_error_reason=note.entered_in_error_reason,
-        addenda=tuple(Addendum(a.id, a.note_id, a.author_id, names.get(a.author_id, ""),
-                               a.created_at, a.reason, a.text, a.content_hash) for a in addenda),
+        addenda=tuple(
+            Addendum(
+                a.id,
+                a.note_id,
+                a.author_id,
+                names.get(a.author_id, ""),
+                a.created_at,
+                a.reason,
+                a.text,
+                a.content_hash,
+            )
+            for a in addenda
+        ),
         # Only the shared facts: the roster of attendees is not part of anyone's record.
-        group=GroupPart(group.id, group.topic, group.group_text,
-                        names.get(group.facilitator_id, ""), group.occurred_at,
-                        group.duration_minutes, group.location) if group else None,
-        version=note.version_id, created_at=note.created_at, updated_at=note.updated_at,
+        group=GroupPart(
+            group.id,
+            group.topic,
+            group.group_text,
+            names.get(group.facilitator_id, ""),
+            group.occurred_at,
+            group.duration_minutes,
+            group.location,
+        )
+        if group
+        else None,
+        version=note.version_id,
+        created_at=note.created_at,
+        updated_at=note.updated_at,
     )
 
 
 def get_note(session: Session, actor: Actor, note_id: int) -> NoteDetail:
     """One note with its goals, addenda and (for a group note) the shared part. Audited."""
     note = _load_note(session, actor, note_id, "view note")
-    log(session, actor, "note_view", entity_type="session_note", entity_id=note.id,
-        participant_id=note.participant_id)
+    log(
+        session,
+        actor,
+        "note_view",
+        entity_type="session_note",
+        entity_id=note.id,
+        participant_id=note.participant_id,
+    )
     return _detail(session, note)
 
 
-def list_notes(session: Session, actor: Actor, participant_id: int, *, limit: int | None = None,
-               include_entered_in_error: bool = True) -> list[NoteSummary]:
+def list_notes(
+    session: Session,
+    actor: Actor,
+    participant_id: int,
+    *,
+    limit: int | None = None,
+    include_entered_in_error: bool = True,
+) -> list[NoteSummary]:
     """A participant's notes, newest contact first, with a short preview.
 
     One query for the whole list and one audit row per call.
     """
     require_participant(session, actor, participant_id, action="view notes")
-    addenda = (select(func.count()).where(NoteAddendum.note_id == SessionNote.id)
-               .correlate(SessionNote).scalar_subquery())
+    addenda = (
+        select(func.count())
+        .where(NoteAddendum.note_id == SessionNote.id)
+        .correlate(SessionNote)
+        .scalar_subquery()
+    )
     stmt = (
-        select(SessionNote.id, SessionNote.kind, SessionNote.occurred_at,
-               SessionNote.duration_minutes, SessionNote.mode, SessionNote.format,
-               SessionNote.status, SessionNote.author_id, StaffUser.display_name,
-               SessionNote.signed_at, SessionNote.cosigned_at, SessionNote.entered_in_error_at,
-               SessionNote.risk_flags, addenda, GroupSession.topic,
-               func.substr(SessionNote.body, 1, _PREVIEW_CHARS * 2), SessionNote.version_id)
+        select(
+            SessionNote.id,
+            SessionNote.kind,
+            SessionNote.occurred_at,
+            SessionNote.duration_minutes,
+            SessionNote.mode,
+            SessionNote.format,
+            SessionNote.status,
+            SessionNote.author_id,
+            StaffUser.display_name,
+            SessionNote.signed_at,
+            SessionNote.cosigned_at,
+            SessionNote.entered_in_error_at,
+            SessionNote.risk_flags,
+            addenda,
+            GroupSession.topic,
+            func.substr(SessionNote.body, 1, _PREVIEW_CHARS * 2),
+            SessionNote.version_id,
+        )
         .join(StaffUser, StaffUser.id == SessionNote.author_id)
         .outerjoin(GroupSession, GroupSession.id == SessionNote.group_session_id)
         .where(SessionNote.participant_id == participant_id, readable_notes(actor))
@@ -1019,17 +1344,44 @@ def list_notes(session: Session, actor: Actor, participant_id: int, *, limit: in
         stmt = stmt.where(SessionNote.entered_in_error_at.is_(None))
     if limit is not None:
         stmt = stmt.limit(max(0, limit))
-    notes = [NoteSummary(r[0], participant_id, r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8],
-                         r[9], r[10], r[11], tuple(r[12] or ()), r[13] or 0, r[14],
-                         _preview(r[15] or ""), r[16])
-             for r in session.execute(stmt).all()]
-    log(session, actor, "note_list_view", entity_type="participant", entity_id=participant_id,
-        participant_id=participant_id, details={"count": len(notes)})
+    notes = [
+        NoteSummary(
+            r[0],
+            participant_id,
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
+            r[11],
+            tuple(r[12] or ()),
+            r[13] or 0,
+            r[14],
+            _preview(r[15] or ""),
+            r[16],
+        )
+        for r in session.execute(stmt).all()
+    ]
+    log(
+        session,
+        actor,
+        "note_list_view",
+        entity_type="participant",
+        entity_id=participant_id,
+        participant_id=participant_id,
+        details={"count": len(notes)},
+    )
     return notes
 
 
-def contact_summary(session: Session, actor: Actor, participant_id: int, *,
-                    now: datetime | None = None) -> ContactSummary:
+def contact_summary(
+    session: Session, actor: Actor, participant_id: int, *, now: datetime | None = None
+) -> ContactSummary:
     """Last contact, last outreach attempt and recent counts, from the notes.
 
     Outreach attempts are attempts, not contacts; notes entered in error count
@@ -1048,34 +1400,53 @@ def contact_summary(session: Session, actor: Actor, participant_id: int, *,
             func.count().filter(contact, SessionNote.occurred_at >= d30),
             func.count().filter(contact, SessionNote.occurred_at >= d90),
             func.count().filter(attempt, SessionNote.occurred_at >= d30),
-        ).where(SessionNote.participant_id == participant_id,
-                SessionNote.entered_in_error_at.is_(None))
+        ).where(
+            SessionNote.participant_id == participant_id, SessionNote.entered_in_error_at.is_(None)
+        )
     ).one()
     return ContactSummary(participant_id, row[0], row[1], row[2], row[3], row[4])
 
 
-def recent_risk_flags(session: Session, actor: Actor, *, participant_id: int | None = None,
-                      days: int = 14, now: datetime | None = None) -> list[RiskAlert]:
+def recent_risk_flags(
+    session: Session,
+    actor: Actor,
+    *,
+    participant_id: int | None = None,
+    days: int = 14,
+    now: datetime | None = None,
+) -> list[RiskAlert]:
     """Notes with risk flags from the last *days* days, newest first: the participant
     header (with *participant_id*) and the supervisor's Today screen (without)."""
     if participant_id is not None:
         require_participant(session, actor, participant_id, action="view risk flags")
     since = (now or utcnow()) - timedelta(days=days)
     stmt = (
-        select(SessionNote.id, SessionNote.participant_id, Participant.preferred_name,
-               Participant.legal_name, StaffUser.display_name, SessionNote.occurred_at,
-               SessionNote.risk_flags)
+        select(
+            SessionNote.id,
+            SessionNote.participant_id,
+            Participant.preferred_name,
+            Participant.legal_name,
+            StaffUser.display_name,
+            SessionNote.occurred_at,
+            SessionNote.risk_flags,
+        )
         .join(Participant, Participant.id == SessionNote.participant_id)
         .join(StaffUser, StaffUser.id == SessionNote.author_id)
-        .where(SessionNote.occurred_at >= since, SessionNote.entered_in_error_at.is_(None),
-               func.json_array_length(SessionNote.risk_flags) > 0,
-               visible_participants(actor), readable_notes(actor))
+        .where(
+            SessionNote.occurred_at >= since,
+            SessionNote.entered_in_error_at.is_(None),
+            func.json_array_length(SessionNote.risk_flags) > 0,
+            visible_participants(actor),
+            readable_notes(actor),
+        )
         .order_by(SessionNote.occurred_at.desc(), SessionNote.id.desc())
     )
     if participant_id is not None:
         stmt = stmt.where(SessionNote.participant_id == participant_id)
-    return [RiskAlert(r[0], r[1], r[2] or r[3], r[4], r[5], tuple(r[6] or ()))
-            for r in session.execute(stmt).all()]
+    return [
+        RiskAlert(r[0], r[1], r[2] or r[3], r[4], r[5], tuple(r[6] or ()))
+        for r in session.execute(stmt).all()
+    ]
 
 
 # --------------------------------------------------------------------------- group sessions
@@ -1131,68 +1502,112 @@ def _attendee(raw: AttendeeInput) -> GroupAttendee:
     return GroupAttendee(int(pid), str(paragraph or ""), goals)
 
 
-def _group_fields(topic: str, occurred_at: datetime, duration_minutes: int, location: str,
-                  group_text: str) -> tuple[str, datetime, int, str, str]:
+def _group_fields(
+    topic: str, occurred_at: datetime, duration_minutes: int, location: str, group_text: str
+) -> tuple[str, datetime, int, str, str]:
     errors: dict[str, str] = {}
     topic = clean_text(topic, "topic", errors, required=True, max_len=200, label=tr("topic"))
     location = clean_text(location, "location", errors, max_len=200, label=tr("location"))
     text = _clean_section(group_text or "").strip()
     if len(text) > MAX_SECTION_CHARS:
-        errors["group_text"] = tr("the group's shared text is too long; keep it under {max} "
-                                  "characters").format(max=MAX_SECTION_CHARS)
+        errors["group_text"] = tr(
+            "the group's shared text is too long; keep it under {max} characters"
+        ).format(max=MAX_SECTION_CHARS)
     if not isinstance(occurred_at, datetime) or occurred_at.tzinfo is None:
         errors["occurred_at"] = tr("date and time of the group must include the time zone")
         occurred_at = utcnow()
     occurred_at = occurred_at.astimezone(UTC).replace(microsecond=0)
     if occurred_at > utcnow() + _FUTURE_TOLERANCE:
         errors["occurred_at"] = tr("date and time of the group is in the future; check the date")
-    if isinstance(duration_minutes, bool) or not isinstance(duration_minutes, int) or not (
-            0 <= duration_minutes <= MAX_DURATION_MINUTES):
-        errors["duration_minutes"] = tr("duration must be a whole number of minutes from 0 to "
-                                        "{max}").format(max=MAX_DURATION_MINUTES)
+    if (
+        isinstance(duration_minutes, bool)
+        or not isinstance(duration_minutes, int)
+        or not (0 <= duration_minutes <= MAX_DURATION_MINUTES)
+    ):
+        errors["duration_minutes"] = tr(
+            "duration must be a whole number of minutes from 0 to {max}"
+        ).format(max=MAX_DURATION_MINUTES)
     if errors:
         raise ValidationError(errors)
     return topic, occurred_at, duration_minutes, location, text
 
 
-def _add_attendees(session: Session, actor: Actor, group: GroupSession,
-                   attendees: Sequence[AttendeeInput], mode: str, fmt: str) -> None:
+def _add_attendees(
+    session: Session,
+    actor: Actor,
+    group: GroupSession,
+    attendees: Sequence[AttendeeInput],
+    mode: str,
+    fmt: str,
+) -> None:
     wanted = [_attendee(a) for a in attendees]
     ids = [a.participant_id for a in wanted]
-    existing = set(session.scalars(select(SessionNote.participant_id)
-                                   .where(SessionNote.group_session_id == group.id)))
+    existing = set(
+        session.scalars(
+            select(SessionNote.participant_id).where(SessionNote.group_session_id == group.id)
+        )
+    )
     if len(set(ids)) != len(ids) or existing & set(ids):
-        raise ValidationError({"attendees": tr("a participant is listed twice; each attendee "
-                                               "gets one note")})
+        raise ValidationError(
+            {"attendees": tr("a participant is listed twice; each attendee gets one note")}
+        )
     for a in wanted:
         require_participant(session, actor, a.participant_id, action="write group note")
     for a in wanted:
-        content = NoteContent(occurred_at=group.occurred_at, kind="group",
-                              duration_minutes=group.duration_minutes, mode=mode,
-                              location=group.location, format=fmt,
-                              sections={"individual": a.paragraph}, risk_flags=a.risk_flags,
-                              goals=a.goals)
+        content = NoteContent(
+            occurred_at=group.occurred_at,
+            kind="group",
+            duration_minutes=group.duration_minutes,
+            mode=mode,
+            location=group.location,
+            format=fmt,
+            sections={"individual": a.paragraph},
+            risk_flags=a.risk_flags,
+            goals=a.goals,
+        )
         try:
             c = _validate(session, a.participant_id, content, group)
         except ValidationError as exc:
             name = _participant_name(session, a.participant_id)
-            raise ValidationError({k: f"{name}: {v}"
-                                   for k, v in exc.field_errors.items()}) from None
-        note = SessionNote(participant_id=a.participant_id, author_id=actor.id, status="draft",
-                           group_session_id=group.id, kind="group", occurred_at=c.occurred_at,
-                           goals=[])
+            raise ValidationError(
+                {k: f"{name}: {v}" for k, v in exc.field_errors.items()}
+            ) from None
+        note = SessionNote(
+            participant_id=a.participant_id,
+            author_id=actor.id,
+            status="draft",
+            group_session_id=group.id,
+            kind="group",
+            occurred_at=c.occurred_at,
+            goals=[],
+        )
         _apply(note, c, group)
         session.add(note)
         session.flush()
-        log(session, actor, "note_create", entity_type="session_note", entity_id=note.id,
-            participant_id=a.participant_id, details={"kind": "group",
-                                                      "group_session_id": group.id})
+        log(
+            session,
+            actor,
+            "note_create",
+            entity_type="session_note",
+            entity_id=note.id,
+            participant_id=a.participant_id,
+            details={"kind": "group", "group_session_id": group.id},
+        )
 
 
-def create_group_session(session: Session, actor: Actor, *, topic: str, occurred_at: datetime,
-                         duration_minutes: int, location: str, group_text: str,
-                         attendees: Sequence[AttendeeInput], mode: str = "in_person",
-                         format: str = DEFAULT_FORMAT) -> GroupSessionDetail:
+def create_group_session(
+    session: Session,
+    actor: Actor,
+    *,
+    topic: str,
+    occurred_at: datetime,
+    duration_minutes: int,
+    location: str,
+    group_text: str,
+    attendees: Sequence[AttendeeInput],
+    mode: str = "in_person",
+    format: str = DEFAULT_FORMAT,
+) -> GroupSessionDetail:
     """One group session and one draft note (kind "group") per attendee.
 
     The actor facilitates and must have access to every attendee. *attendees*
@@ -1203,20 +1618,39 @@ def create_group_session(session: Session, actor: Actor, *, topic: str, occurred
     if not attendees:
         raise ValidationError({"attendees": tr("add at least one attendee")})
     topic, occurred_at, duration_minutes, location, text = _group_fields(
-        topic, occurred_at, duration_minutes, location, group_text)
-    group = GroupSession(topic=topic, facilitator_id=actor.id, occurred_at=occurred_at,
-                         duration_minutes=duration_minutes, location=location, group_text=text)
+        topic, occurred_at, duration_minutes, location, group_text
+    )
+    group = GroupSession(
+        topic=topic,
+        facilitator_id=actor.id,
+        occurred_at=occurred_at,
+        duration_minutes=duration_minutes,
+        location=location,
+        group_text=text,
+    )
     session.add(group)
     session.flush()
     _add_attendees(session, actor, group, attendees, mode, format)
-    log(session, actor, "group_session_create", entity_type="group_session", entity_id=group.id,
-        details={"attendees": len(attendees)})
+    log(
+        session,
+        actor,
+        "group_session_create",
+        entity_type="group_session",
+        entity_id=group.id,
+        details={"attendees": len(attendees)},
+    )
     return _group_detail(session, actor, group)
 
 
-def add_group_attendees(session: Session, actor: Actor, group_session_id: int,
-                        attendees: Sequence[AttendeeInput], *, mode: str = "in_person",
-                        format: str = DEFAULT_FORMAT) -> GroupSessionDetail:
+def add_group_attendees(
+    session: Session,
+    actor: Actor,
+    group_session_id: int,
+    attendees: Sequence[AttendeeInput],
+    *,
+    mode: str = "in_person",
+    format: str = DEFAULT_FORMAT,
+) -> GroupSessionDetail:
     """Add late attendees to a group session the actor facilitated."""
     group = _own_group(session, actor, group_session_id)
     _add_attendees(session, actor, group, attendees, mode, format)
@@ -1239,26 +1673,37 @@ def get_group_session(session: Session, actor: Actor, group_session_id: int) -> 
     if group is None:
         raise NotFound(tr("No group session number {id} exists").format(id=group_session_id))
     if group.facilitator_id != actor.id and not actor.supervises:
-        raise PermissionDenied(tr("Only the facilitator or a supervisor can open the group's "
-                                  "attendance"))
+        raise PermissionDenied(
+            tr("Only the facilitator or a supervisor can open the group's attendance")
+        )
     log(session, actor, "group_session_view", entity_type="group_session", entity_id=group.id)
     return _group_detail(session, actor, group)
 
 
-def update_group_session(session: Session, actor: Actor, group_session_id: int, *, topic: str,
-                         occurred_at: datetime, duration_minutes: int, location: str,
-                         group_text: str, expected_version: int | None = None
-                         ) -> GroupSessionDetail:
+def update_group_session(
+    session: Session,
+    actor: Actor,
+    group_session_id: int,
+    *,
+    topic: str,
+    occurred_at: datetime,
+    duration_minutes: int,
+    location: str,
+    group_text: str,
+    expected_version: int | None = None,
+) -> GroupSessionDetail:
     """Change the shared part while every attendee's note is still a draft (the
     shared part is signed with each note). Cheap enough for autosave."""
     group = _own_group(session, actor, group_session_id)
     check_version(group.version_id, expected_version, tr("this group session"), record=group)
-    notes = list(session.scalars(select(SessionNote)
-                                 .where(SessionNote.group_session_id == group.id)))
+    notes = list(
+        session.scalars(select(SessionNote).where(SessionNote.group_session_id == group.id))
+    )
     if any(n.status == "signed" for n in notes):
         raise SignedNoteLocked()
     topic, occurred_at, duration_minutes, location, text = _group_fields(
-        topic, occurred_at, duration_minutes, location, group_text)
+        topic, occurred_at, duration_minutes, location, group_text
+    )
     group.topic, group.occurred_at, group.duration_minutes = topic, occurred_at, duration_minutes
     group.location, group.group_text = location, text
     for n in notes:
@@ -1272,9 +1717,17 @@ def sign_group_session(session: Session, actor: Actor, group_session_id: int) ->
     """Sign all of the actor's unsigned notes of a group at once (each is also
     signable alone with ``sign_note``). Nothing is signed unless all can be."""
     group = _own_group(session, actor, group_session_id)
-    notes = list(session.scalars(select(SessionNote).where(
-        SessionNote.group_session_id == group.id, SessionNote.status == "draft",
-        SessionNote.author_id == actor.id).order_by(SessionNote.id)))
+    notes = list(
+        session.scalars(
+            select(SessionNote)
+            .where(
+                SessionNote.group_session_id == group.id,
+                SessionNote.status == "draft",
+                SessionNote.author_id == actor.id,
+            )
+            .order_by(SessionNote.id)
+        )
+    )
     errors: dict[str, str] = {}
     for n in notes:
         require_participant(session, actor, n.participant_id, action="sign note")
@@ -1290,18 +1743,28 @@ def sign_group_session(session: Session, actor: Actor, group_session_id: int) ->
 
 def _group_detail(session: Session, actor: Actor, group: GroupSession) -> GroupSessionDetail:
     rows = session.execute(
-        select(SessionNote.id, SessionNote.participant_id, Participant.preferred_name,
-               Participant.legal_name, SessionNote.status, SessionNote.version_id)
+        select(
+            SessionNote.id,
+            SessionNote.participant_id,
+            Participant.preferred_name,
+            Participant.legal_name,
+            SessionNote.status,
+            SessionNote.version_id,
+        )
         .join(Participant, Participant.id == SessionNote.participant_id)
         .where(SessionNote.group_session_id == group.id, visible_participants(actor))
         .order_by(Participant.legal_name, SessionNote.id)
     ).all()
     names = _names(session, [group.facilitator_id])
     return GroupSessionDetail(
-        group.id, group.topic, group.group_text, group.facilitator_id,
-        names.get(group.facilitator_id, ""), group.occurred_at, group.duration_minutes,
+        group.id,
+        group.topic,
+        group.group_text,
+        group.facilitator_id,
+        names.get(group.facilitator_id, ""),
+        group.occurred_at,
+        group.duration_minutes,
         group.location,
         tuple(GroupAttendeeNote(r[0], r[1], r[2] or r[3], r[4], r[5]) for r in rows),
         group.version_id,
     )
-

@@ -45,8 +45,14 @@ MAX_GOAL_CHARS = 1000
 MAX_SUPPORTS = 20
 # Workstation clocks drift; a rating "a few minutes from now" is not a typo.
 _FUTURE_TOLERANCE = timedelta(minutes=10)
-_PLAN_TEXT_FIELDS = ("strengths", "barriers", "triggers", "early_warning_signs",
-                     "coping_strategies", "crisis_plan")
+_PLAN_TEXT_FIELDS = (
+    "strengths",
+    "barriers",
+    "triggers",
+    "early_warning_signs",
+    "coping_strategies",
+    "crisis_plan",
+)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -99,11 +105,12 @@ class StepInput:
 # --------------------------------------------------------------------------- validation
 
 
-def _clean_plan_fields(data: PlanFields, today: date
-                       ) -> tuple[dict[str, str], list[SupportInput]]:
+def _clean_plan_fields(data: PlanFields, today: date) -> tuple[dict[str, str], list[SupportInput]]:
     errors: dict[str, str] = {}
-    texts = {name: clean_text(getattr(data, name), name, errors, max_len=MAX_SECTION_CHARS)
-             for name in _PLAN_TEXT_FIELDS}
+    texts = {
+        name: clean_text(getattr(data, name), name, errors, max_len=MAX_SECTION_CHARS)
+        for name in _PLAN_TEXT_FIELDS
+    }
     supports: list[SupportInput] = []
     if len(data.supports) > MAX_SUPPORTS:
         errors["supports"] = tr("list at most {n} supports").format(n=MAX_SUPPORTS)
@@ -111,8 +118,9 @@ def _clean_plan_fields(data: PlanFields, today: date
     for number, raw in enumerate(data.supports[:MAX_SUPPORTS], start=1):
         row: dict[str, str] = {}
         name = clean_text(raw.name, "name", row, max_len=200, label=tr("name"))
-        relation = clean_text(raw.relationship, "relationship", row, max_len=100,
-                              label=tr("relationship"))
+        relation = clean_text(
+            raw.relationship, "relationship", row, max_len=100, label=tr("relationship")
+        )
         phone = clean_text(raw.phone, "phone", row, max_len=40, label=tr("phone"))
         if not (name or relation or phone):
             continue  # an empty row left in the editor
@@ -122,16 +130,20 @@ def _clean_plan_fields(data: PlanFields, today: date
             row["phone"] = tr("phone may only contain digits, spaces and + ( ) - . x")
         if row:
             errors[f"supports.{number}"] = tr("support {n}: {problem}").format(
-                n=number, problem="; ".join(row.values()))
+                n=number, problem="; ".join(row.values())
+            )
         supports.append(SupportInput(name, relation, phone))
     if data.agreement_date is not None and data.agreement_date > today:
-        errors["agreement_date"] = tr("the agreement date is in the future; use the day the "
-                                      "participant agreed to the plan")
+        errors["agreement_date"] = tr(
+            "the agreement date is in the future; use the day the participant agreed to the plan"
+        )
     if data.agreement_signed_on_paper and data.agreement_date is None:
         errors["agreement_date"] = tr("give the date the participant signed the paper copy")
     if data.review_date is not None and data.review_date < today:
-        errors["review_date"] = tr("the review date is in the past; choose a later date, or "
-                                   "leave it empty for 90 days after activation")
+        errors["review_date"] = tr(
+            "the review date is in the past; choose a later date, or "
+            "leave it empty for 90 days after activation"
+        )
     if errors:
         raise ValidationError(errors)
     return texts, supports
@@ -141,17 +153,25 @@ def _clean_goal(data: GoalInput, domain_set: str) -> GoalInput:
     errors: dict[str, str] = {}
     allowed = [key for key, _ in DOMAINS[domain_set]]
     if data.domain not in allowed:
-        errors["domain"] = tr("'{v}' is not a life domain of this plan; use one of: {opts}"
-                              ).format(v=str(data.domain)[:40], opts=", ".join(allowed))
-    statement = clean_text(data.statement, "statement", errors, max_len=MAX_GOAL_CHARS,
-                           label=tr("goal"))
+        errors["domain"] = tr("'{v}' is not a life domain of this plan; use one of: {opts}").format(
+            v=str(data.domain)[:40], opts=", ".join(allowed)
+        )
+    statement = clean_text(
+        data.statement, "statement", errors, max_len=MAX_GOAL_CHARS, label=tr("goal")
+    )
     if not statement and "statement" not in errors:
         errors["statement"] = tr("write the goal in the participant's own words")
-    target = clean_text(data.measurable_target, "measurable_target", errors,
-                        max_len=MAX_GOAL_CHARS, label=tr("measurable target"))
+    target = clean_text(
+        data.measurable_target,
+        "measurable_target",
+        errors,
+        max_len=MAX_GOAL_CHARS,
+        label=tr("measurable target"),
+    )
     if data.status not in GOAL_STATUSES:
         errors["status"] = tr("goal status '{v}' is unknown; use one of: {opts}").format(
-            v=str(data.status)[:40], opts=", ".join(GOAL_STATUSES))
+            v=str(data.status)[:40], opts=", ".join(GOAL_STATUSES)
+        )
     if errors:
         raise ValidationError(errors)
     return GoalInput(data.domain, statement, target, data.target_date, data.status)
@@ -159,13 +179,21 @@ def _clean_goal(data: GoalInput, domain_set: str) -> GoalInput:
 
 def _clean_step(data: StepInput, today: date) -> StepInput:
     errors: dict[str, str] = {}
-    description = clean_text(data.description, "description", errors, required=True,
-                             max_len=MAX_GOAL_CHARS, label=tr("action step"))
-    name = clean_text(data.responsible_name, "responsible_name", errors, max_len=200,
-                      label=tr("who"))
+    description = clean_text(
+        data.description,
+        "description",
+        errors,
+        required=True,
+        max_len=MAX_GOAL_CHARS,
+        label=tr("action step"),
+    )
+    name = clean_text(
+        data.responsible_name, "responsible_name", errors, max_len=200, label=tr("who")
+    )
     if data.responsible not in STEP_RESPONSIBLE:
-        errors["responsible"] = tr("'{v}' is unknown; use participant, specialist or other"
-                                   ).format(v=str(data.responsible)[:40])
+        errors["responsible"] = tr("'{v}' is unknown; use participant, specialist or other").format(
+            v=str(data.responsible)[:40]
+        )
     elif data.responsible == "other" and not name:
         errors["responsible_name"] = tr("name the person who will do this step")
     if data.done_date is not None and data.done_date > today:
@@ -178,8 +206,15 @@ def _clean_step(data: StepInput, today: date) -> StepInput:
 # --------------------------------------------------------------------------- the plan itself
 
 
-def update_plan(session: Session, actor: Actor, plan_id: int, data: PlanFields, *,
-                expected_version: int | None = None, today: date | None = None) -> PlanDetail:
+def update_plan(
+    session: Session,
+    actor: Actor,
+    plan_id: int,
+    data: PlanFields,
+    *,
+    expected_version: int | None = None,
+    today: date | None = None,
+) -> PlanDetail:
     """Save the plan-level fields of a draft (supports are replaced as a list)."""
     plan = _load_plan(session, actor, plan_id, "update plan")
     _require_draft(plan)
@@ -194,46 +229,79 @@ def update_plan(session: Session, actor: Actor, plan_id: int, data: PlanFields, 
             changed.append(name)
     current = [(s.name, s.relationship_to_participant, s.phone) for s in plan.supports]
     if current != [(s.name, s.relationship, s.phone) for s in supports]:
-        plan.supports = [PlanSupport(position=i, name=s.name, phone=s.phone,
-                                     relationship_to_participant=s.relationship)
-                         for i, s in enumerate(supports)]
+        plan.supports = [
+            PlanSupport(
+                position=i, name=s.name, phone=s.phone, relationship_to_participant=s.relationship
+            )
+            for i, s in enumerate(supports)
+        ]
         changed.append("supports")
     if changed:
         _touch(plan)
         session.flush()
         # Field names only: the audit log must not become a copy of the plan.
-        log(session, actor, "plan_update", entity_type="recovery_plan", entity_id=plan.id,
+        log(
+            session,
+            actor,
+            "plan_update",
+            entity_type="recovery_plan",
+            entity_id=plan.id,
             participant_id=plan.participant_id,
-            details={"version": plan.version, "fields": changed})
+            details={"version": plan.version, "fields": changed},
+        )
     return _detail(session, plan)
 
 
 # --------------------------------------------------------------------------- goals
 
 
-def add_goal(session: Session, actor: Actor, plan_id: int, goal: GoalInput, *,
-             expected_version: int | None = None) -> PlanDetail:
+def add_goal(
+    session: Session,
+    actor: Actor,
+    plan_id: int,
+    goal: GoalInput,
+    *,
+    expected_version: int | None = None,
+) -> PlanDetail:
     """Add a goal to a draft; its domain must be one of the plan's domain set."""
     plan = _load_plan(session, actor, plan_id, "add goal")
     _require_draft(plan)
     _lock(plan, expected_version)
     clean = _clean_goal(goal, plan.domain_set)
     last = session.scalar(select(func.max(Goal.position)).where(Goal.plan_id == plan.id))
-    new = Goal(position=(last if last is not None else -1) + 1, domain=clean.domain,
-               statement=clean.statement, measurable_target=clean.measurable_target,
-               target_date=clean.target_date, status=clean.status)
+    new = Goal(
+        position=(last if last is not None else -1) + 1,
+        domain=clean.domain,
+        statement=clean.statement,
+        measurable_target=clean.measurable_target,
+        target_date=clean.target_date,
+        status=clean.status,
+    )
     # Through the relationship, so a collection already loaded in this unit of
     # work stays in step (reorder_goals reads it).
     plan.goals.append(new)
     _touch(plan)
     session.flush()
-    log(session, actor, "plan_goal_add", entity_type="goal", entity_id=new.id,
-        participant_id=plan.participant_id, details={"version": plan.version})
+    log(
+        session,
+        actor,
+        "plan_goal_add",
+        entity_type="goal",
+        entity_id=new.id,
+        participant_id=plan.participant_id,
+        details={"version": plan.version},
+    )
     return _detail(session, plan)
 
 
-def update_goal(session: Session, actor: Actor, goal_id: int, goal: GoalInput, *,
-                expected_version: int | None = None) -> PlanDetail:
+def update_goal(
+    session: Session,
+    actor: Actor,
+    goal_id: int,
+    goal: GoalInput,
+    *,
+    expected_version: int | None = None,
+) -> PlanDetail:
     """Change a goal of a draft (domain, words, target, date, status)."""
     row, plan = _load_goal(session, actor, goal_id, "update goal")
     _require_draft(plan)
@@ -247,31 +315,57 @@ def update_goal(session: Session, actor: Actor, goal_id: int, goal: GoalInput, *
     if changed:
         _touch(plan)
         session.flush()
-        log(session, actor, "plan_goal_update", entity_type="goal", entity_id=row.id,
+        log(
+            session,
+            actor,
+            "plan_goal_update",
+            entity_type="goal",
+            entity_id=row.id,
             participant_id=plan.participant_id,
-            details={"version": plan.version, "fields": changed})
+            details={"version": plan.version, "fields": changed},
+        )
     return _detail(session, plan)
 
 
-def remove_goal(session: Session, actor: Actor, goal_id: int, *,
-                expected_version: int | None = None) -> PlanDetail:
+def remove_goal(
+    session: Session, actor: Actor, goal_id: int, *, expected_version: int | None = None
+) -> PlanDetail:
     """Remove a goal (and its steps) from a draft."""
     row, plan = _load_goal(session, actor, goal_id, "remove goal")
     _require_draft(plan)
     _lock(plan, expected_version)
     if session.scalar(select(exists().where(NoteGoal.goal_id == row.id))):
-        raise ValidationError({"goal": tr("a session note already addresses this goal, so it "
-                                          "stays; set its status to discontinued instead")})
+        raise ValidationError(
+            {
+                "goal": tr(
+                    "a session note already addresses this goal, so it "
+                    "stays; set its status to discontinued instead"
+                )
+            }
+        )
     plan.goals.remove(row)
     _touch(plan)
     session.flush()
-    log(session, actor, "plan_goal_remove", entity_type="goal", entity_id=goal_id,
-        participant_id=plan.participant_id, details={"version": plan.version})
+    log(
+        session,
+        actor,
+        "plan_goal_remove",
+        entity_type="goal",
+        entity_id=goal_id,
+        participant_id=plan.participant_id,
+        details={"version": plan.version},
+    )
     return _detail(session, plan)
 
 
-def reorder_goals(session: Session, actor: Actor, plan_id: int, goal_ids: Sequence[int], *,
-                  expected_version: int | None = None) -> PlanDetail:
+def reorder_goals(
+    session: Session,
+    actor: Actor,
+    plan_id: int,
+    goal_ids: Sequence[int],
+    *,
+    expected_version: int | None = None,
+) -> PlanDetail:
     """Put a draft's goals in the participant's order; *goal_ids* lists each goal once."""
     plan = _load_plan(session, actor, plan_id, "reorder goals")
     _require_draft(plan)
@@ -283,16 +377,24 @@ def reorder_goals(session: Session, actor: Actor, plan_id: int, goal_ids: Sequen
         goals[gid].position = position
     _touch(plan)
     session.flush()
-    log(session, actor, "plan_goals_reorder", entity_type="recovery_plan", entity_id=plan.id,
-        participant_id=plan.participant_id, details={"version": plan.version})
+    log(
+        session,
+        actor,
+        "plan_goals_reorder",
+        entity_type="recovery_plan",
+        entity_id=plan.id,
+        participant_id=plan.participant_id,
+        details={"version": plan.version},
+    )
     return _detail(session, plan)
 
 
 # --------------------------------------------------------------------------- action steps
 
 
-def _load_step(session: Session, actor: Actor, step_id: int, action: str
-               ) -> tuple[ActionStep, Goal, RecoveryPlan]:
+def _load_step(
+    session: Session, actor: Actor, step_id: int, action: str
+) -> tuple[ActionStep, Goal, RecoveryPlan]:
     step = session.get(ActionStep, step_id)
     if step is None:
         raise NotFound(tr("No action step number {id} exists").format(id=step_id))
@@ -300,29 +402,55 @@ def _load_step(session: Session, actor: Actor, step_id: int, action: str
     return step, goal, plan
 
 
-def add_step(session: Session, actor: Actor, goal_id: int, step: StepInput, *,
-             expected_version: int | None = None, today: date | None = None) -> PlanDetail:
+def add_step(
+    session: Session,
+    actor: Actor,
+    goal_id: int,
+    step: StepInput,
+    *,
+    expected_version: int | None = None,
+    today: date | None = None,
+) -> PlanDetail:
     """Add an action step to a goal of a draft."""
     goal, plan = _load_goal(session, actor, goal_id, "add action step")
     _require_draft(plan)
     _lock(plan, expected_version)
     clean = _clean_step(step, today or date.today())
-    last = session.scalar(select(func.max(ActionStep.position))
-                          .where(ActionStep.goal_id == goal.id))
-    new = ActionStep(position=(last if last is not None else -1) + 1,
-                     description=clean.description, responsible=clean.responsible,
-                     responsible_name=clean.responsible_name, due_date=clean.due_date,
-                     done_date=clean.done_date)
+    last = session.scalar(
+        select(func.max(ActionStep.position)).where(ActionStep.goal_id == goal.id)
+    )
+    new = ActionStep(
+        position=(last if last is not None else -1) + 1,
+        description=clean.description,
+        responsible=clean.responsible,
+        responsible_name=clean.responsible_name,
+        due_date=clean.due_date,
+        done_date=clean.done_date,
+    )
     goal.steps.append(new)  # the relationship, as in add_goal
     _touch(plan)
     session.flush()
-    log(session, actor, "plan_step_add", entity_type="action_step", entity_id=new.id,
-        participant_id=plan.participant_id, details={"version": plan.version})
+    log(
+        session,
+        actor,
+        "plan_step_add",
+        entity_type="action_step",
+        entity_id=new.id,
+        participant_id=plan.participant_id,
+        details={"version": plan.version},
+    )
     return _detail(session, plan)
 
 
-def update_step(session: Session, actor: Actor, step_id: int, step: StepInput, *,
-                expected_version: int | None = None, today: date | None = None) -> PlanDetail:
+def update_step(
+    session: Session,
+    actor: Actor,
+    step_id: int,
+    step: StepInput,
+    *,
+    expected_version: int | None = None,
+    today: date | None = None,
+) -> PlanDetail:
     """Change an action step of a draft (on the active plan use ``set_step_done``)."""
     row, _goal, plan = _load_step(session, actor, step_id, "update action step")
     _require_draft(plan)
@@ -336,14 +464,21 @@ def update_step(session: Session, actor: Actor, step_id: int, step: StepInput, *
     if changed:
         _touch(plan)
         session.flush()
-        log(session, actor, "plan_step_update", entity_type="action_step", entity_id=row.id,
+        log(
+            session,
+            actor,
+            "plan_step_update",
+            entity_type="action_step",
+            entity_id=row.id,
             participant_id=plan.participant_id,
-            details={"version": plan.version, "fields": changed})
+            details={"version": plan.version, "fields": changed},
+        )
     return _detail(session, plan)
 
 
-def remove_step(session: Session, actor: Actor, step_id: int, *,
-                expected_version: int | None = None) -> PlanDetail:
+def remove_step(
+    session: Session, actor: Actor, step_id: int, *, expected_version: int | None = None
+) -> PlanDetail:
     """Remove an action step from a draft."""
     row, goal, plan = _load_step(session, actor, step_id, "remove action step")
     _require_draft(plan)
@@ -351,13 +486,26 @@ def remove_step(session: Session, actor: Actor, step_id: int, *,
     goal.steps.remove(row)
     _touch(plan)
     session.flush()
-    log(session, actor, "plan_step_remove", entity_type="action_step", entity_id=step_id,
-        participant_id=plan.participant_id, details={"version": plan.version})
+    log(
+        session,
+        actor,
+        "plan_step_remove",
+        entity_type="action_step",
+        entity_id=step_id,
+        participant_id=plan.participant_id,
+        details={"version": plan.version},
+    )
     return _detail(session, plan)
 
 
-def reorder_steps(session: Session, actor: Actor, goal_id: int, step_ids: Sequence[int], *,
-                  expected_version: int | None = None) -> PlanDetail:
+def reorder_steps(
+    session: Session,
+    actor: Actor,
+    goal_id: int,
+    step_ids: Sequence[int],
+    *,
+    expected_version: int | None = None,
+) -> PlanDetail:
     """Put a goal's steps in order (draft only); *step_ids* lists each step once."""
     goal, plan = _load_goal(session, actor, goal_id, "reorder action steps")
     _require_draft(plan)
@@ -369,36 +517,64 @@ def reorder_steps(session: Session, actor: Actor, goal_id: int, step_ids: Sequen
         steps[sid].position = position
     _touch(plan)
     session.flush()
-    log(session, actor, "plan_steps_reorder", entity_type="goal", entity_id=goal.id,
-        participant_id=plan.participant_id, details={"version": plan.version})
+    log(
+        session,
+        actor,
+        "plan_steps_reorder",
+        entity_type="goal",
+        entity_id=goal.id,
+        participant_id=plan.participant_id,
+        details={"version": plan.version},
+    )
     return _detail(session, plan)
 
 
-def set_step_done(session: Session, actor: Actor, step_id: int, done_date: date | None, *,
-                  expected_version: int | None = None, today: date | None = None) -> PlanDetail:
+def set_step_done(
+    session: Session,
+    actor: Actor,
+    step_id: int,
+    done_date: date | None,
+    *,
+    expected_version: int | None = None,
+    today: date | None = None,
+) -> PlanDetail:
     """Mark an action step done on *done_date* (None: not done after all).
     Allowed on the active plan: progress is what the plan is for."""
     row, _goal, plan = _load_step(session, actor, step_id, "mark action step done")
     _require_progress(plan)
     _lock(plan, expected_version)
     if done_date is not None and done_date > (today or date.today()):
-        raise ValidationError({"done_date": tr("the done date is in the future; use the day "
-                                               "it was done")})
+        raise ValidationError(
+            {"done_date": tr("the done date is in the future; use the day it was done")}
+        )
     if row.done_date != done_date:
         row.done_date = done_date
         _touch(plan)
         session.flush()
-        log(session, actor, "plan_step_done", entity_type="action_step", entity_id=row.id,
+        log(
+            session,
+            actor,
+            "plan_step_done",
+            entity_type="action_step",
+            entity_id=row.id,
             participant_id=plan.participant_id,
-            details={"version": plan.version, "done": done_date is not None})
+            details={"version": plan.version, "done": done_date is not None},
+        )
     return _detail(session, plan)
 
 
 # --------------------------------------------------------------------------- goal ratings
 
 
-def rate_goal(session: Session, actor: Actor, goal_id: int, rating: int, comment: str = "", *,
-              rated_at: datetime | None = None) -> PlanDetail:
+def rate_goal(
+    session: Session,
+    actor: Actor,
+    goal_id: int,
+    rating: int,
+    comment: str = "",
+    *,
+    rated_at: datetime | None = None,
+) -> PlanDetail:
     """Record how far the participant feels a goal has come (0 = not started,
     10 = fully achieved), on the active plan. Ratings are added, never edited."""
     goal, plan = _load_goal(session, actor, goal_id, "rate goal")
@@ -407,10 +583,14 @@ def rate_goal(session: Session, actor: Actor, goal_id: int, rating: int, comment
         raise PlanLocked(tr("progress is rated on the active plan; activate this draft first"))
     errors: dict[str, str] = {}
     # bool is an int subclass, but True is a checkbox value, not a rating.
-    if not isinstance(rating, int) or isinstance(rating, bool) or not (
-            RATING_MIN <= rating <= RATING_MAX):
-        errors["rating"] = tr("rate progress with a whole number from {low} (not started) to "
-                              "{high} (fully achieved)").format(low=RATING_MIN, high=RATING_MAX)
+    if (
+        not isinstance(rating, int)
+        or isinstance(rating, bool)
+        or not (RATING_MIN <= rating <= RATING_MAX)
+    ):
+        errors["rating"] = tr(
+            "rate progress with a whole number from {low} (not started) to {high} (fully achieved)"
+        ).format(low=RATING_MIN, high=RATING_MAX)
     comment = clean_text(comment, "comment", errors, max_len=MAX_GOAL_CHARS, label=tr("comment"))
     now = utcnow()
     when = rated_at or now
@@ -420,17 +600,26 @@ def rate_goal(session: Session, actor: Actor, goal_id: int, rating: int, comment
         errors["rated_at"] = tr("the rating time is in the future")
     if errors:
         raise ValidationError(errors)
-    new = GoalRating(goal_id=goal.id, rating=rating, comment=comment, rated_at=when,
-                     rated_by_id=actor.id)
+    new = GoalRating(
+        goal_id=goal.id, rating=rating, comment=comment, rated_at=when, rated_by_id=actor.id
+    )
     session.add(new)
     session.flush()
-    log(session, actor, "goal_rating_add", entity_type="goal_rating", entity_id=new.id,
-        participant_id=plan.participant_id, details={"version": plan.version})
+    log(
+        session,
+        actor,
+        "goal_rating_add",
+        entity_type="goal_rating",
+        entity_id=new.id,
+        participant_id=plan.participant_id,
+        details={"version": plan.version},
+    )
     return _detail(session, plan)
 
 
-def mark_rating_entered_in_error(session: Session, actor: Actor, rating_id: int, *,
-                                 reason: str) -> PlanDetail:
+def mark_rating_entered_in_error(
+    session: Session, actor: Actor, rating_id: int, *, reason: str
+) -> PlanDetail:
     """Mark a goal rating entered in error (whoever recorded it, or a supervisor),
     while its plan version is active. It leaves the rating history."""
     row = session.get(GoalRating, rating_id)
@@ -439,20 +628,29 @@ def mark_rating_entered_in_error(session: Session, actor: Actor, rating_id: int,
     _goal, plan = _load_goal(session, actor, row.goal_id, "mark goal rating entered in error")
     _require_progress(plan)
     if row.rated_by_id != actor.id and not actor.supervises:
-        raise PermissionDenied(tr("Only the person who recorded a rating, or a supervisor, can "
-                                  "mark it entered in error"))
+        raise PermissionDenied(
+            tr(
+                "Only the person who recorded a rating, or a supervisor, can "
+                "mark it entered in error"
+            )
+        )
     errors: dict[str, str] = {}
     if row.entered_in_error_at is not None:
         errors["status"] = tr("this rating is already marked entered in error")
-    reason = clean_text(reason, "reason", errors, required=True, max_len=500,
-                        label=tr("reason"))
+    reason = clean_text(reason, "reason", errors, required=True, max_len=500, label=tr("reason"))
     if errors:
         raise ValidationError(errors)
     row.entered_in_error_at = utcnow()
     row.entered_in_error_by_id = actor.id
     row.entered_in_error_reason = reason
     session.flush()
-    log(session, actor, "goal_rating_entered_in_error", entity_type="goal_rating",
-        entity_id=row.id, participant_id=plan.participant_id,
-        details={"version": plan.version})
+    log(
+        session,
+        actor,
+        "goal_rating_entered_in_error",
+        entity_type="goal_rating",
+        entity_id=row.id,
+        participant_id=plan.participant_id,
+        details={"version": plan.version},
+    )
     return _detail(session, plan)

@@ -47,13 +47,23 @@ def N_(text: str) -> str:
 # Life domains per domain set, in display order (goals are grouped in this order).
 DOMAINS: dict[str, tuple[tuple[str, str], ...]] = {
     # SAMHSA's four dimensions of recovery.
-    "samhsa4": (("health", N_("Health")), ("home", N_("Home")), ("purpose", N_("Purpose")),
-                ("community", N_("Community"))),
+    "samhsa4": (
+        ("health", N_("Health")),
+        ("home", N_("Home")),
+        ("purpose", N_("Purpose")),
+        ("community", N_("Community")),
+    ),
     # The eight dimensions of wellness.
-    "wellness8": (("emotional", N_("Emotional")), ("environmental", N_("Environmental")),
-                  ("financial", N_("Financial")), ("intellectual", N_("Intellectual")),
-                  ("occupational", N_("Occupational")), ("physical", N_("Physical")),
-                  ("social", N_("Social")), ("spiritual", N_("Spiritual"))),
+    "wellness8": (
+        ("emotional", N_("Emotional")),
+        ("environmental", N_("Environmental")),
+        ("financial", N_("Financial")),
+        ("intellectual", N_("Intellectual")),
+        ("occupational", N_("Occupational")),
+        ("physical", N_("Physical")),
+        ("social", N_("Social")),
+        ("spiritual", N_("Spiritual")),
+    ),
 }
 DEFAULT_DOMAIN_SET = "samhsa4"
 DOMAIN_SET_LABELS: dict[str, str] = {
@@ -61,15 +71,22 @@ DOMAIN_SET_LABELS: dict[str, str] = {
     "wellness8": N_("Eight dimensions of wellness"),
 }
 PLAN_STATE_LABELS: dict[str, str] = {
-    "draft": N_("Draft"), "active": N_("Active"), "superseded": N_("Superseded"),
+    "draft": N_("Draft"),
+    "active": N_("Active"),
+    "superseded": N_("Superseded"),
     "entered_in_error": N_("Entered in error"),
 }
 GOAL_STATUS_LABELS: dict[str, str] = {
-    "not_started": N_("Not started"), "in_progress": N_("In progress"),
-    "achieved": N_("Achieved"), "on_hold": N_("On hold"), "discontinued": N_("Discontinued"),
+    "not_started": N_("Not started"),
+    "in_progress": N_("In progress"),
+    "achieved": N_("Achieved"),
+    "on_hold": N_("On hold"),
+    "discontinued": N_("Discontinued"),
 }
 RESPONSIBLE_LABELS: dict[str, str] = {
-    "participant": N_("Participant"), "specialist": N_("Peer specialist"), "other": N_("Other"),
+    "participant": N_("Participant"),
+    "specialist": N_("Peer specialist"),
+    "other": N_("Other"),
 }
 REVIEW_AFTER = timedelta(days=90)
 RATING_MIN, RATING_MAX = 0, 10
@@ -222,12 +239,15 @@ class PlanDetail:
     def goals_by_domain(self) -> tuple[DomainGoals, ...]:
         """Every domain of the plan's set in display order, with its goals (maybe none)."""
         labels = domain_labels(self.domain_set)
-        groups = [DomainGoals(key, label, tuple(g for g in self.goals if g.domain == key))
-                  for key, label in labels.items()]
+        groups = [
+            DomainGoals(key, label, tuple(g for g in self.goals if g.domain == key))
+            for key, label in labels.items()
+        ]
         # A domain outside the set cannot be saved through this module; show it anyway.
         strays = sorted({g.domain for g in self.goals} - labels.keys())
-        groups += [DomainGoals(key, key, tuple(g for g in self.goals if g.domain == key))
-                   for key in strays]
+        groups += [
+            DomainGoals(key, key, tuple(g for g in self.goals if g.domain == key)) for key in strays
+        ]
         return tuple(groups)
 
 
@@ -283,8 +303,9 @@ def _load_plan(session: Session, actor: Actor, plan_id: int, action: str) -> Rec
     return plan
 
 
-def _load_goal(session: Session, actor: Actor, goal_id: int, action: str
-               ) -> tuple[Goal, RecoveryPlan]:
+def _load_goal(
+    session: Session, actor: Actor, goal_id: int, action: str
+) -> tuple[Goal, RecoveryPlan]:
     goal = session.get(Goal, goal_id)
     if goal is None:
         raise NotFound(tr("No goal number {id} exists").format(id=goal_id))
@@ -294,23 +315,34 @@ def _load_goal(session: Session, actor: Actor, goal_id: int, action: str
 def _refuse_locked(plan: RecoveryPlan) -> None:
     """A superseded version, or one entered in error, takes no change at all."""
     if plan.entered_in_error_at is not None:
-        raise PlanLocked(tr("Version {v} of this plan is marked entered in error (or was "
-                            "discarded) and cannot change").format(v=plan.version))
+        raise PlanLocked(
+            tr(
+                "Version {v} of this plan is marked entered in error (or was "
+                "discarded) and cannot change"
+            ).format(v=plan.version)
+        )
     if plan.status == "superseded":
         when = plan.superseded_at.date().isoformat() if plan.superseded_at else ""
-        raise PlanLocked(tr("Version {v} of this plan was superseded on {when} and stays as it "
-                            "was agreed; make the change on the current plan (revise it if it "
-                            "is active)").format(v=plan.version, when=when))
+        raise PlanLocked(
+            tr(
+                "Version {v} of this plan was superseded on {when} and stays as it "
+                "was agreed; make the change on the current plan (revise it if it "
+                "is active)"
+            ).format(v=plan.version, when=when)
+        )
 
 
 def _require_draft(plan: RecoveryPlan) -> None:
     """Only a draft takes edits; the active plan changes through a revision."""
     _refuse_locked(plan)
     if plan.status == "active":
-        raise PlanLocked(tr("Version {v} is the active plan: to change it, start a revision "
-                            "(a new draft version), edit that and activate it. Steps can be "
-                            "marked done and goals rated on the active plan").format(
-                                v=plan.version))
+        raise PlanLocked(
+            tr(
+                "Version {v} is the active plan: to change it, start a revision "
+                "(a new draft version), edit that and activate it. Steps can be "
+                "marked done and goals rated on the active plan"
+            ).format(v=plan.version)
+        )
 
 
 def _require_progress(plan: RecoveryPlan) -> None:
@@ -325,38 +357,54 @@ def _touch(plan: RecoveryPlan) -> None:
 
 
 def _lock(plan: RecoveryPlan, expected_version: int | None) -> None:
-    check_version(plan.version_id, expected_version,
-                  tr("this recovery plan (version {v})").format(v=plan.version), record=plan)
+    check_version(
+        plan.version_id,
+        expected_version,
+        tr("this recovery plan (version {v})").format(v=plan.version),
+        record=plan,
+    )
 
 
 def _current(session: Session, participant_id: int) -> RecoveryPlan | None:
     """The active version, else the open draft."""
     rows = session.scalars(
         select(RecoveryPlan)
-        .where(RecoveryPlan.participant_id == participant_id,
-               RecoveryPlan.status.in_(("active", "draft")),
-               RecoveryPlan.entered_in_error_at.is_(None))
-        .order_by(RecoveryPlan.version.desc())).all()
+        .where(
+            RecoveryPlan.participant_id == participant_id,
+            RecoveryPlan.status.in_(("active", "draft")),
+            RecoveryPlan.entered_in_error_at.is_(None),
+        )
+        .order_by(RecoveryPlan.version.desc())
+    ).all()
     active = [p for p in rows if p.status == "active"]
     return active[0] if active else (rows[0] if rows else None)
 
 
 def _open_draft(session: Session, participant_id: int) -> RecoveryPlan | None:
-    return session.scalar(select(RecoveryPlan).where(
-        RecoveryPlan.participant_id == participant_id, RecoveryPlan.status == "draft",
-        RecoveryPlan.entered_in_error_at.is_(None)))
+    return session.scalar(
+        select(RecoveryPlan).where(
+            RecoveryPlan.participant_id == participant_id,
+            RecoveryPlan.status == "draft",
+            RecoveryPlan.entered_in_error_at.is_(None),
+        )
+    )
 
 
 def _active(session: Session, participant_id: int) -> RecoveryPlan | None:
-    return session.scalar(select(RecoveryPlan).where(
-        RecoveryPlan.participant_id == participant_id, RecoveryPlan.status == "active",
-        RecoveryPlan.entered_in_error_at.is_(None)))
+    return session.scalar(
+        select(RecoveryPlan).where(
+            RecoveryPlan.participant_id == participant_id,
+            RecoveryPlan.status == "active",
+            RecoveryPlan.entered_in_error_at.is_(None),
+        )
+    )
 
 
 def _next_version(session: Session, participant_id: int) -> int:
     # Counts discarded-but-kept drafts and versions in error: a number is never reused.
-    highest = session.scalar(select(func.max(RecoveryPlan.version))
-                             .where(RecoveryPlan.participant_id == participant_id))
+    highest = session.scalar(
+        select(func.max(RecoveryPlan.version)).where(RecoveryPlan.participant_id == participant_id)
+    )
     return (highest or 0) + 1
 
 
@@ -367,19 +415,22 @@ def _names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    rows = session.execute(select(StaffUser.id, StaffUser.display_name)
-                           .where(StaffUser.id.in_(wanted)))
+    rows = session.execute(
+        select(StaffUser.id, StaffUser.display_name).where(StaffUser.id.in_(wanted))
+    )
     return {r[0]: r[1] for r in rows}
 
 
-def _rating_histories(session: Session, plan: RecoveryPlan, goal_ids: Sequence[int]
-                      ) -> dict[int, tuple[GoalRatingView, ...]]:
+def _rating_histories(
+    session: Session, plan: RecoveryPlan, goal_ids: Sequence[int]
+) -> dict[int, tuple[GoalRatingView, ...]]:
     """Ratings per goal of *plan*, following ``origin_goal_id`` back through earlier
     versions. Two queries for the whole plan, whatever its history."""
     lineage = session.execute(
         select(Goal.id, Goal.origin_goal_id, RecoveryPlan.version)
         .join(RecoveryPlan, RecoveryPlan.id == Goal.plan_id)
-        .where(RecoveryPlan.participant_id == plan.participant_id)).all()
+        .where(RecoveryPlan.participant_id == plan.participant_id)
+    ).all()
     origin = {gid: parent for gid, parent, _ in lineage}
     version_of = {gid: v for gid, _, v in lineage}
     ancestors: dict[int, list[int]] = {}
@@ -394,16 +445,31 @@ def _rating_histories(session: Session, plan: RecoveryPlan, goal_ids: Sequence[i
     if not every:
         return {}
     ratings = session.execute(
-        select(GoalRating.id, GoalRating.goal_id, GoalRating.rating, GoalRating.comment,
-               GoalRating.rated_at, GoalRating.rated_by_id)
+        select(
+            GoalRating.id,
+            GoalRating.goal_id,
+            GoalRating.rating,
+            GoalRating.comment,
+            GoalRating.rated_at,
+            GoalRating.rated_by_id,
+        )
         .where(GoalRating.goal_id.in_(every), GoalRating.entered_in_error_at.is_(None))
-        .order_by(GoalRating.rated_at, GoalRating.id)).all()
+        .order_by(GoalRating.rated_at, GoalRating.id)
+    ).all()
     names = _names(session, (r.rated_by_id for r in ratings))
     by_goal: dict[int, list[GoalRatingView]] = {}
     for r in ratings:
-        by_goal.setdefault(r.goal_id, []).append(GoalRatingView(
-            r.id, r.goal_id, version_of.get(r.goal_id, 0), r.rating, r.comment, r.rated_at,
-            names.get(r.rated_by_id or 0, "")))
+        by_goal.setdefault(r.goal_id, []).append(
+            GoalRatingView(
+                r.id,
+                r.goal_id,
+                version_of.get(r.goal_id, 0),
+                r.rating,
+                r.comment,
+                r.rated_at,
+                names.get(r.rated_by_id or 0, ""),
+            )
+        )
     result = {}
     for gid, chain in ancestors.items():
         merged = [view for g in chain for view in by_goal.get(g, ())]
@@ -414,48 +480,93 @@ def _rating_histories(session: Session, plan: RecoveryPlan, goal_ids: Sequence[i
 
 def _detail(session: Session, plan: RecoveryPlan) -> PlanDetail:
     session.flush()
-    goals = session.scalars(select(Goal).where(Goal.plan_id == plan.id)
-                            .order_by(Goal.position, Goal.id)).all()
+    goals = session.scalars(
+        select(Goal).where(Goal.plan_id == plan.id).order_by(Goal.position, Goal.id)
+    ).all()
     goal_ids = [g.id for g in goals]
     steps: dict[int, list[ActionStepView]] = {}
     if goal_ids:
-        for s in session.scalars(select(ActionStep).where(ActionStep.goal_id.in_(goal_ids))
-                                 .order_by(ActionStep.position, ActionStep.id)):
-            steps.setdefault(s.goal_id, []).append(ActionStepView(
-                s.id, s.goal_id, s.position, s.description, s.responsible, s.responsible_name,
-                s.due_date, s.done_date))
+        for s in session.scalars(
+            select(ActionStep)
+            .where(ActionStep.goal_id.in_(goal_ids))
+            .order_by(ActionStep.position, ActionStep.id)
+        ):
+            steps.setdefault(s.goal_id, []).append(
+                ActionStepView(
+                    s.id,
+                    s.goal_id,
+                    s.position,
+                    s.description,
+                    s.responsible,
+                    s.responsible_name,
+                    s.due_date,
+                    s.done_date,
+                )
+            )
     histories = _rating_histories(session, plan, goal_ids)
     labels = domain_labels(plan.domain_set)
     goal_views = tuple(
-        GoalView(g.id, g.origin_goal_id, g.position, g.domain, labels.get(g.domain, g.domain),
-                 g.statement, g.measurable_target, g.target_date, g.status,
-                 tuple(steps.get(g.id, ())), histories.get(g.id, ()))
-        for g in goals)
-    supports = session.scalars(select(PlanSupport).where(PlanSupport.plan_id == plan.id)
-                               .order_by(PlanSupport.position, PlanSupport.id))
+        GoalView(
+            g.id,
+            g.origin_goal_id,
+            g.position,
+            g.domain,
+            labels.get(g.domain, g.domain),
+            g.statement,
+            g.measurable_target,
+            g.target_date,
+            g.status,
+            tuple(steps.get(g.id, ())),
+            histories.get(g.id, ()),
+        )
+        for g in goals
+    )
+    supports = session.scalars(
+        select(PlanSupport)
+        .where(PlanSupport.plan_id == plan.id)
+        .order_by(PlanSupport.position, PlanSupport.id)
+    )
     return PlanDetail(
-        id=plan.id, participant_id=plan.participant_id, version=plan.version,
-        status=plan.status, domain_set=plan.domain_set, created_at=plan.created_at,
+        id=plan.id,
+        participant_id=plan.participant_id,
+        version=plan.version,
+        status=plan.status,
+        domain_set=plan.domain_set,
+        created_at=plan.created_at,
         created_by_name=_names(session, [plan.created_by_id]).get(plan.created_by_id or 0, ""),
-        activated_at=plan.activated_at, superseded_at=plan.superseded_at,
-        review_date=plan.review_date, strengths=plan.strengths, barriers=plan.barriers,
-        triggers=plan.triggers, early_warning_signs=plan.early_warning_signs,
-        coping_strategies=plan.coping_strategies, crisis_plan=plan.crisis_plan,
+        activated_at=plan.activated_at,
+        superseded_at=plan.superseded_at,
+        review_date=plan.review_date,
+        strengths=plan.strengths,
+        barriers=plan.barriers,
+        triggers=plan.triggers,
+        early_warning_signs=plan.early_warning_signs,
+        coping_strategies=plan.coping_strategies,
+        crisis_plan=plan.crisis_plan,
         agreement_date=plan.agreement_date,
         agreement_signed_on_paper=plan.agreement_signed_on_paper,
-        supports=tuple(SupportPerson(s.id, s.name, s.relationship_to_participant, s.phone)
-                       for s in supports),
-        goals=goal_views, entered_in_error_at=plan.entered_in_error_at,
+        supports=tuple(
+            SupportPerson(s.id, s.name, s.relationship_to_participant, s.phone) for s in supports
+        ),
+        goals=goal_views,
+        entered_in_error_at=plan.entered_in_error_at,
         entered_in_error_reason=plan.entered_in_error_reason or "",
-        lock_version=plan.version_id, updated_at=plan.updated_at,
+        lock_version=plan.version_id,
+        updated_at=plan.updated_at,
     )
 
 
 # --------------------------------------------------------------------------- reading
 
 
-def get_plan(session: Session, actor: Actor, participant_id: int, version: int | None = None,
-             *, audit_view: bool = True) -> PlanDetail | None:
+def get_plan(
+    session: Session,
+    actor: Actor,
+    participant_id: int,
+    version: int | None = None,
+    *,
+    audit_view: bool = True,
+) -> PlanDetail | None:
     """The participant's current plan (the active version, else the open draft), or
     version *version*. None when the participant has no current plan yet; an
     unknown version number raises NotFound. Audited as a view."""
@@ -463,62 +574,108 @@ def get_plan(session: Session, actor: Actor, participant_id: int, version: int |
     if version is None:
         plan = _current(session, participant_id)
     else:
-        plan = session.scalar(select(RecoveryPlan).where(
-            RecoveryPlan.participant_id == participant_id, RecoveryPlan.version == version))
+        plan = session.scalar(
+            select(RecoveryPlan).where(
+                RecoveryPlan.participant_id == participant_id, RecoveryPlan.version == version
+            )
+        )
         if plan is None:
             raise NotFound(tr("This participant has no plan version {v}").format(v=version))
     if plan is None:
         return None
     if audit_view:
-        log(session, actor, "plan_view", entity_type="recovery_plan", entity_id=plan.id,
-            participant_id=participant_id, details={"version": plan.version})
+        log(
+            session,
+            actor,
+            "plan_view",
+            entity_type="recovery_plan",
+            entity_id=plan.id,
+            participant_id=participant_id,
+            details={"version": plan.version},
+        )
     return _detail(session, plan)
 
 
-def list_plan_versions(session: Session, actor: Actor, participant_id: int
-                       ) -> list[PlanVersionSummary]:
+def list_plan_versions(
+    session: Session, actor: Actor, participant_id: int
+) -> list[PlanVersionSummary]:
     """Every version of the participant's plan, newest first (discarded drafts that
     had to be kept, and versions entered in error, are included and marked)."""
     require_participant(session, actor, participant_id, action="view plan versions")
-    goal_count = (select(func.count(Goal.id)).where(Goal.plan_id == RecoveryPlan.id)
-                  .correlate(RecoveryPlan).scalar_subquery())
+    goal_count = (
+        select(func.count(Goal.id))
+        .where(Goal.plan_id == RecoveryPlan.id)
+        .correlate(RecoveryPlan)
+        .scalar_subquery()
+    )
     rows = session.execute(
         select(RecoveryPlan, goal_count)
         .where(RecoveryPlan.participant_id == participant_id)
-        .order_by(RecoveryPlan.version.desc())).all()
-    log(session, actor, "plan_versions_view", entity_type="participant",
-        entity_id=participant_id, participant_id=participant_id)
-    return [PlanVersionSummary(p.id, p.version, p.status, p.created_at, p.activated_at,
-                               p.superseded_at, p.review_date, n or 0,
-                               p.entered_in_error_at is not None)
-            for p, n in rows]
+        .order_by(RecoveryPlan.version.desc())
+    ).all()
+    log(
+        session,
+        actor,
+        "plan_versions_view",
+        entity_type="participant",
+        entity_id=participant_id,
+        participant_id=participant_id,
+    )
+    return [
+        PlanVersionSummary(
+            p.id,
+            p.version,
+            p.status,
+            p.created_at,
+            p.activated_at,
+            p.superseded_at,
+            p.review_date,
+            n or 0,
+            p.entered_in_error_at is not None,
+        )
+        for p, n in rows
+    ]
 
 
-def plans_due_for_review(session: Session, actor: Actor, *, within_days: int = 14,
-                         today: date | None = None) -> list[PlanReviewDue]:
+def plans_due_for_review(
+    session: Session, actor: Actor, *, within_days: int = 14, today: date | None = None
+) -> list[PlanReviewDue]:
     """Active plans of the actor's participants (not discharged) whose review date
     is past or within *within_days* days, most overdue first (Today). One query."""
     if not 0 <= within_days <= 366:
         raise ValidationError({"within_days": tr("use 0 to 366 days")})
     today = today or date.today()
     rows = session.execute(
-        select(RecoveryPlan.id, RecoveryPlan.participant_id, Participant.record_number,
-               Participant.preferred_name, Participant.legal_name, RecoveryPlan.version,
-               RecoveryPlan.review_date)
+        select(
+            RecoveryPlan.id,
+            RecoveryPlan.participant_id,
+            Participant.record_number,
+            Participant.preferred_name,
+            Participant.legal_name,
+            RecoveryPlan.version,
+            RecoveryPlan.review_date,
+        )
         .join(Participant, Participant.id == RecoveryPlan.participant_id)
-        .where(RecoveryPlan.status == "active", RecoveryPlan.entered_in_error_at.is_(None),
-               RecoveryPlan.review_date <= today + timedelta(days=within_days),
-               Participant.status != "discharged", visible_participants(actor))
-        .order_by(RecoveryPlan.review_date, RecoveryPlan.id)).all()
-    return [PlanReviewDue(r[0], r[1], r[2], r[3] or r[4], r[5], r[6], (r[6] - today).days)
-            for r in rows]
+        .where(
+            RecoveryPlan.status == "active",
+            RecoveryPlan.entered_in_error_at.is_(None),
+            RecoveryPlan.review_date <= today + timedelta(days=within_days),
+            Participant.status != "discharged",
+            visible_participants(actor),
+        )
+        .order_by(RecoveryPlan.review_date, RecoveryPlan.id)
+    ).all()
+    return [
+        PlanReviewDue(r[0], r[1], r[2], r[3] or r[4], r[5], r[6], (r[6] - today).days) for r in rows
+    ]
 
 
 # --------------------------------------------------------------------------- life cycle
 
 
-def create_plan(session: Session, actor: Actor, participant_id: int, *,
-                domain_set: str = DEFAULT_DOMAIN_SET) -> PlanDetail:
+def create_plan(
+    session: Session, actor: Actor, participant_id: int, *, domain_set: str = DEFAULT_DOMAIN_SET
+) -> PlanDetail:
     """Start the participant's first plan (or a fresh one after an error) as a draft.
 
     With an active plan, changes go through ``revise_plan`` instead, which keeps
@@ -526,30 +683,60 @@ def create_plan(session: Session, actor: Actor, participant_id: int, *,
     """
     require_participant(session, actor, participant_id, action="create plan")
     if domain_set not in DOMAINS:
-        raise ValidationError({"domain_set": tr("domain set '{v}' is unknown; use one of: "
-                                                "{opts}").format(v=str(domain_set)[:40],
-                                                                 opts=", ".join(DOMAINS))})
+        raise ValidationError(
+            {
+                "domain_set": tr("domain set '{v}' is unknown; use one of: {opts}").format(
+                    v=str(domain_set)[:40], opts=", ".join(DOMAINS)
+                )
+            }
+        )
     draft = _open_draft(session, participant_id)
     if draft is not None:
-        raise ValidationError({"status": tr("version {v} is already a draft; open it to keep "
-                                            "working, or discard it first").format(
-                                                v=draft.version)})
+        raise ValidationError(
+            {
+                "status": tr(
+                    "version {v} is already a draft; open it to keep working, or discard it first"
+                ).format(v=draft.version)
+            }
+        )
     active = _active(session, participant_id)
     if active is not None:
-        raise ValidationError({"status": tr("version {v} is the active plan; revise it to make "
-                                            "a new version").format(v=active.version)})
-    plan = RecoveryPlan(participant_id=participant_id,
-                        version=_next_version(session, participant_id), status="draft",
-                        domain_set=domain_set, created_by_id=actor.id)
+        raise ValidationError(
+            {
+                "status": tr(
+                    "version {v} is the active plan; revise it to make a new version"
+                ).format(v=active.version)
+            }
+        )
+    plan = RecoveryPlan(
+        participant_id=participant_id,
+        version=_next_version(session, participant_id),
+        status="draft",
+        domain_set=domain_set,
+        created_by_id=actor.id,
+    )
     session.add(plan)
     session.flush()
-    log(session, actor, "plan_create", entity_type="recovery_plan", entity_id=plan.id,
-        participant_id=participant_id, details={"version": plan.version})
+    log(
+        session,
+        actor,
+        "plan_create",
+        entity_type="recovery_plan",
+        entity_id=plan.id,
+        participant_id=participant_id,
+        details={"version": plan.version},
+    )
     return _detail(session, plan)
 
 
-def activate_plan(session: Session, actor: Actor, plan_id: int, *,
-                  expected_version: int | None = None, today: date | None = None) -> PlanDetail:
+def activate_plan(
+    session: Session,
+    actor: Actor,
+    plan_id: int,
+    *,
+    expected_version: int | None = None,
+    today: date | None = None,
+) -> PlanDetail:
     """Make a draft the participant's plan. The previous active version becomes
     superseded (read-only for good). Without a review date, the review falls due
     90 days after activation. At least one goal is required."""
@@ -561,12 +748,14 @@ def activate_plan(session: Session, actor: Actor, plan_id: int, *,
     today = today or date.today()
     errors: dict[str, str] = {}
     if not session.scalar(select(func.count(Goal.id)).where(Goal.plan_id == plan.id)):
-        errors["goals"] = tr("add at least one goal, in the participant's own words, before "
-                             "activating the plan")
+        errors["goals"] = tr(
+            "add at least one goal, in the participant's own words, before activating the plan"
+        )
     if plan.review_date is not None and plan.review_date < today:
-        errors["review_date"] = tr("the review date {d} is in the past; choose a later date, or "
-                                   "clear it to review 90 days from today").format(
-                                       d=plan.review_date.isoformat())
+        errors["review_date"] = tr(
+            "the review date {d} is in the past; choose a later date, or "
+            "clear it to review 90 days from today"
+        ).format(d=plan.review_date.isoformat())
     if errors:
         raise ValidationError(errors)
     now = utcnow()
@@ -585,13 +774,21 @@ def activate_plan(session: Session, actor: Actor, plan_id: int, *,
     details: dict[str, object] = {"version": plan.version}
     if previous is not None:
         details["superseded_version"] = previous.version
-    log(session, actor, "plan_activate", entity_type="recovery_plan", entity_id=plan.id,
-        participant_id=plan.participant_id, details=details)
+    log(
+        session,
+        actor,
+        "plan_activate",
+        entity_type="recovery_plan",
+        entity_id=plan.id,
+        participant_id=plan.participant_id,
+        details=details,
+    )
     return _detail(session, plan)
 
 
-def revise_plan(session: Session, actor: Actor, participant_id: int, *,
-                from_version: int | None = None) -> PlanDetail:
+def revise_plan(
+    session: Session, actor: Actor, participant_id: int, *, from_version: int | None = None
+) -> PlanDetail:
     """Copy the active plan (or version *from_version*, e.g. after the active one was
     entered in error) into a new draft version: goals (linked to the goals they came
     from, so progress history carries over), their action steps, supports and the
@@ -600,50 +797,110 @@ def revise_plan(session: Session, actor: Actor, participant_id: int, *,
     require_participant(session, actor, participant_id, action="revise plan")
     draft = _open_draft(session, participant_id)
     if draft is not None:
-        raise ValidationError({"status": tr("version {v} is already a draft; finish and "
-                                            "activate it, or discard it, before starting "
-                                            "another revision").format(v=draft.version)})
+        raise ValidationError(
+            {
+                "status": tr(
+                    "version {v} is already a draft; finish and "
+                    "activate it, or discard it, before starting "
+                    "another revision"
+                ).format(v=draft.version)
+            }
+        )
     if from_version is None:
         source = _active(session, participant_id)
         if source is None:
-            raise ValidationError({"version": tr("there is no active plan to revise; create a "
-                                                 "plan, or revise from an earlier version")})
+            raise ValidationError(
+                {
+                    "version": tr(
+                        "there is no active plan to revise; create a "
+                        "plan, or revise from an earlier version"
+                    )
+                }
+            )
     else:
-        source = session.scalar(select(RecoveryPlan).where(
-            RecoveryPlan.participant_id == participant_id, RecoveryPlan.version == from_version))
+        source = session.scalar(
+            select(RecoveryPlan).where(
+                RecoveryPlan.participant_id == participant_id, RecoveryPlan.version == from_version
+            )
+        )
         if source is None or source.status == "draft" or source.entered_in_error_at:
-            raise ValidationError({"version": tr("version {v} cannot be copied; choose a version "
-                                                 "that was activated and not entered in "
-                                                 "error").format(v=from_version)})
+            raise ValidationError(
+                {
+                    "version": tr(
+                        "version {v} cannot be copied; choose a version "
+                        "that was activated and not entered in "
+                        "error"
+                    ).format(v=from_version)
+                }
+            )
     new = RecoveryPlan(
-        participant_id=participant_id, version=_next_version(session, participant_id),
-        status="draft", domain_set=source.domain_set, created_by_id=actor.id,
-        strengths=source.strengths, barriers=source.barriers, triggers=source.triggers,
+        participant_id=participant_id,
+        version=_next_version(session, participant_id),
+        status="draft",
+        domain_set=source.domain_set,
+        created_by_id=actor.id,
+        strengths=source.strengths,
+        barriers=source.barriers,
+        triggers=source.triggers,
         early_warning_signs=source.early_warning_signs,
-        coping_strategies=source.coping_strategies, crisis_plan=source.crisis_plan)
-    new.supports = [PlanSupport(position=s.position, name=s.name, phone=s.phone,
-                                relationship_to_participant=s.relationship_to_participant)
-                    for s in source.supports]
-    old_goals = session.scalars(select(Goal).where(Goal.plan_id == source.id)
-                                .options(selectinload(Goal.steps))
-                                .order_by(Goal.position, Goal.id)).all()
+        coping_strategies=source.coping_strategies,
+        crisis_plan=source.crisis_plan,
+    )
+    new.supports = [
+        PlanSupport(
+            position=s.position,
+            name=s.name,
+            phone=s.phone,
+            relationship_to_participant=s.relationship_to_participant,
+        )
+        for s in source.supports
+    ]
+    old_goals = session.scalars(
+        select(Goal)
+        .where(Goal.plan_id == source.id)
+        .options(selectinload(Goal.steps))
+        .order_by(Goal.position, Goal.id)
+    ).all()
     new.goals = [
-        Goal(origin_goal_id=g.id, position=g.position, domain=g.domain, statement=g.statement,
-             measurable_target=g.measurable_target, target_date=g.target_date, status=g.status,
-             steps=[ActionStep(position=s.position, description=s.description,
-                               responsible=s.responsible, responsible_name=s.responsible_name,
-                               due_date=s.due_date, done_date=s.done_date) for s in g.steps])
-        for g in old_goals]
+        Goal(
+            origin_goal_id=g.id,
+            position=g.position,
+            domain=g.domain,
+            statement=g.statement,
+            measurable_target=g.measurable_target,
+            target_date=g.target_date,
+            status=g.status,
+            steps=[
+                ActionStep(
+                    position=s.position,
+                    description=s.description,
+                    responsible=s.responsible,
+                    responsible_name=s.responsible_name,
+                    due_date=s.due_date,
+                    done_date=s.done_date,
+                )
+                for s in g.steps
+            ],
+        )
+        for g in old_goals
+    ]
     session.add(new)
     session.flush()
-    log(session, actor, "plan_revise", entity_type="recovery_plan", entity_id=new.id,
+    log(
+        session,
+        actor,
+        "plan_revise",
+        entity_type="recovery_plan",
+        entity_id=new.id,
         participant_id=participant_id,
-        details={"version": new.version, "from_version": source.version})
+        details={"version": new.version, "from_version": source.version},
+    )
     return _detail(session, new)
 
 
-def discard_draft(session: Session, actor: Actor, plan_id: int, *,
-                  expected_version: int | None = None) -> None:
+def discard_draft(
+    session: Session, actor: Actor, plan_id: int, *, expected_version: int | None = None
+) -> None:
     """Throw away a draft that was never activated.
 
     If a session note already refers to one of its goals, the draft is kept,
@@ -652,11 +909,16 @@ def discard_draft(session: Session, actor: Actor, plan_id: int, *,
     plan = _load_plan(session, actor, plan_id, "discard plan draft")
     _refuse_locked(plan)
     if plan.status != "draft":
-        raise PlanLocked(tr("version {v} was activated and is part of the record; mark it "
-                            "entered in error with a reason instead").format(v=plan.version))
+        raise PlanLocked(
+            tr(
+                "version {v} was activated and is part of the record; mark it "
+                "entered in error with a reason instead"
+            ).format(v=plan.version)
+        )
     _lock(plan, expected_version)
-    referenced = bool(session.scalar(select(exists().where(
-        NoteGoal.goal_id == Goal.id, Goal.plan_id == plan.id))))
+    referenced = bool(
+        session.scalar(select(exists().where(NoteGoal.goal_id == Goal.id, Goal.plan_id == plan.id)))
+    )
     participant_id, version = plan.participant_id, plan.version
     if referenced:
         plan.entered_in_error_at = utcnow()
@@ -665,12 +927,25 @@ def discard_draft(session: Session, actor: Actor, plan_id: int, *,
     else:
         session.delete(plan)
     session.flush()
-    log(session, actor, "plan_discard", entity_type="recovery_plan", entity_id=plan_id,
-        participant_id=participant_id, details={"version": version, "kept": referenced})
+    log(
+        session,
+        actor,
+        "plan_discard",
+        entity_type="recovery_plan",
+        entity_id=plan_id,
+        participant_id=participant_id,
+        details={"version": version, "kept": referenced},
+    )
 
 
-def mark_plan_entered_in_error(session: Session, actor: Actor, plan_id: int, *, reason: str,
-                               expected_version: int | None = None) -> PlanDetail:
+def mark_plan_entered_in_error(
+    session: Session,
+    actor: Actor,
+    plan_id: int,
+    *,
+    reason: str,
+    expected_version: int | None = None,
+) -> PlanDetail:
     """Mark the active version entered in error (its creator or a supervisor).
 
     It stays readable and marked, and stops being the participant's plan; a new
@@ -679,15 +954,16 @@ def mark_plan_entered_in_error(session: Session, actor: Actor, plan_id: int, *, 
     plan = _load_plan(session, actor, plan_id, "mark plan entered in error")
     _refuse_locked(plan)
     if plan.status == "draft":
-        raise ValidationError({"status": tr("a draft is not part of the record yet; discard it "
-                                            "instead")})
+        raise ValidationError(
+            {"status": tr("a draft is not part of the record yet; discard it instead")}
+        )
     if plan.created_by_id != actor.id and not actor.supervises:
-        raise PermissionDenied(tr("Only the plan's author or a supervisor can mark it entered "
-                                  "in error"))
+        raise PermissionDenied(
+            tr("Only the plan's author or a supervisor can mark it entered in error")
+        )
     _lock(plan, expected_version)
     errors: dict[str, str] = {}
-    reason = clean_text(reason, "reason", errors, required=True, max_len=500,
-                        label=tr("reason"))
+    reason = clean_text(reason, "reason", errors, required=True, max_len=500, label=tr("reason"))
     if errors:
         raise ValidationError(errors)
     now = utcnow()
@@ -699,6 +975,13 @@ def mark_plan_entered_in_error(session: Session, actor: Actor, plan_id: int, *, 
     plan.status = "superseded"
     plan.superseded_at = now
     session.flush()
-    log(session, actor, "plan_entered_in_error", entity_type="recovery_plan", entity_id=plan.id,
-        participant_id=plan.participant_id, details={"version": plan.version})
+    log(
+        session,
+        actor,
+        "plan_entered_in_error",
+        entity_type="recovery_plan",
+        entity_id=plan.id,
+        participant_id=plan.participant_id,
+        details={"version": plan.version},
+    )
     return _detail(session, plan)

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, select
+from sqlalchemy import case, select, true
 from sqlalchemy.orm import Session
 
 from casebook.errors import NotFound, ValidationError
@@ -971,7 +971,11 @@ def list_referrals(session: Session, actor: Actor, participant_id: int) -> list[
 
 
 def referral_follow_ups_due(
-    session: Session, actor: Actor, *, today: date | None = None
+    session: Session,
+    actor: Actor,
+    *,
+    today: date | None = None,
+    participant_id: int | None = None,
 ) -> list[FollowUpDue]:
     """Open referrals whose follow-up date is today or past, most overdue first (Today).
 
@@ -1002,6 +1006,7 @@ def referral_follow_ups_due(
             Referral.follow_up_on.is_not(None),
             Referral.follow_up_on <= today,
             visible_participants(actor),
+            true() if participant_id is None else Referral.participant_id == participant_id,
         )
         .order_by(Referral.follow_up_on, urgency_rank, Referral.id)
     ).all()

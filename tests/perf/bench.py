@@ -13,7 +13,7 @@ measured in this checkout has ``"value": null`` and the table says why.
 
 Targets are set for the full size. Smaller runs print the same targets for
 orientation. The exit status is 0 whether or not targets are met (the table
-says which are); it is 1 only when a figure could not be measured.
+says which are); it is 1 only when measuring a figure failed with an error.
 """
 
 from __future__ import annotations
