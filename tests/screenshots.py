@@ -21,7 +21,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 
 from casebook.database import Database, create_database
 from casebook.db import DatabaseLocation
@@ -100,8 +101,13 @@ def shoot(out: Path, sizes: list[tuple[int, int]], participants: int) -> None:
             for spec in window.page_specs():
                 if spec.key == PARTICIPANT_PAGE:
                     continue
-                window.show_page(spec.key)
+                page = window.show_page(spec.key)
                 settle(app, ctx)
+                query = page.findChild(QLineEdit, "noteSearchQuery") if page else None
+                if query is not None:
+                    # An empty search page says little; show what a search looks like.
+                    QTest.keyClicks(query, "housing")
+                    settle(app, ctx, 0.8)
                 save(window, size_dir / f"{username}-{spec.key}.png")
             if actor.sees_clinical:
                 window.open_participant.emit(first_participant(db, actor))
