@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, inspect
+from sqlalchemy import Connection, Engine, inspect, text
 
 from casebook.errors import DatabaseError
 from casebook.i18n import tr
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+#: The newest migration's revision. Opening a database compares against this constant
+#: so that start-up does not load Alembic and every migration script (about 0.2 s);
+#: ``tests/test_schema.py`` checks it against the scripts. Update it with each migration.
+HEAD = "0007"
 
 # Tables the ORM does not describe: full-text index shadow tables.
 _UNMANAGED_PREFIXES = ("note_fts",)
@@ -26,6 +30,8 @@ def include_object(
 
 
 def _config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("casebook") / "migrations"))
     if connection is not None:
@@ -34,18 +40,30 @@ def _config(connection: Connection | None = None) -> Config:
 
 
 def head_revision() -> str:
+    return HEAD
+
+
+def script_head() -> str:
+    """The newest revision among the migration scripts (what ``HEAD`` must equal)."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(_config()).get_current_head()
     assert head is not None
     return head
 
 
 def known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
     return {rev.revision for rev in ScriptDirectory.from_config(_config()).walk_revisions()}
 
 
 def current_revision(engine: Engine) -> str | None:
+    # Read directly: Alembic's MigrationContext would load Alembic for one row.
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def is_empty(engine: Engine) -> bool:
@@ -54,6 +72,8 @@ def is_empty(engine: Engine) -> bool:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
     with engine.begin() as conn:
         command.upgrade(_config(conn), revision)
 

@@ -34,6 +34,30 @@ def _fast_hashing() -> Iterator[None]:
     passwords.use_password_hasher(previous)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _collect_garbage_on_the_main_thread() -> Iterator[None]:
+    """As the program does (``ui.tasks.GuiThreadCollector``): no cycle collection on
+    worker threads, where it could destroy a widget; collect between tests instead."""
+    import gc
+
+    gc.disable()
+    yield
+    gc.enable()
+
+
+_tests_run = [0]
+
+
+@pytest.fixture(autouse=True)
+def _collect_after_each_test() -> Iterator[None]:
+    yield
+    import gc
+
+    # The young generation after every test (cheap), everything every 25 tests.
+    _tests_run[0] += 1
+    gc.collect(2 if _tests_run[0] % 25 == 0 else 0)
+
+
 @pytest.fixture(autouse=True)
 def _window_registries_restored() -> Iterator[None]:
     """Pages, workspace tabs and header flags registered by a test (``install_all``)

@@ -6,6 +6,11 @@ Usage: python tests/run.py [pytest arguments]
 Where dbus-run-session or gnome-keyring-daemon is missing, the suite still
 runs, and the real-keyring tests are skipped with a reason (CI refuses that:
 it sets CASEBOOK_REQUIRE_REAL_KEYRING=1).
+
+With no test paths given, the window tests (tests/test_ui_*.py) run one module per
+process after the rest: hundreds of windows built and torn down in one process have
+crashed PySide (heap corruption) now and then, while every module passes on its own.
+The cause is still being looked for; see the project notes.
 """
 
 from __future__ import annotations
@@ -58,6 +63,26 @@ def main() -> int:
     if os.environ.get(INSIDE) == "1":
         _start_keyring()
     os.chdir(ROOT)
+    if any(not arg.startswith("-") for arg in args):
+        return _pytest(args)
+    ui_modules = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests").glob("test_ui_*.py"))
+    failed: list[str] = []
+    if _pytest([*args, "--ignore-glob=tests/test_ui_*.py"]) != 0:
+        failed.append("tests (all but the window tests)")
+    # The required-test checks (real keyring, PostgreSQL) belong to the run above.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CASEBOOK_REQUIRE_")}
+    for module in ui_modules:
+        code = subprocess.call([sys.executable, "-m", "pytest", *args, module], env=env)
+        if code != 0:
+            failed.append(module)
+    if failed:
+        print("tests/run.py: failed: " + ", ".join(failed), file=sys.stderr)
+        return 1
+    print(f"tests/run.py: everything passed ({len(ui_modules) + 1} pytest runs)")
+    return 0
+
+
+def _pytest(args: list[str]) -> int:
     import pytest
 
     code = int(pytest.main(args))

@@ -76,6 +76,8 @@ def test_full_text_index_is_not_reported_as_a_difference(db: Database) -> None:
 
 def test_head_is_the_only_head_and_every_revision_is_known() -> None:
     head = schema.head_revision()
+    # The constant opening checks against must name the newest migration script.
+    assert head == schema.script_head()
     assert head in schema.known_revisions()
     assert "0001" in schema.known_revisions()
 

@@ -39,7 +39,7 @@ from ui.icons import icon
 from ui.login import DEMO_LOGINS, DEMO_PASSWORD, FirstRunDialog, LoginDialog
 from ui.messages import describe
 from ui.settings import APPLICATION, ORGANISATION, Settings, install_settings, settings
-from ui.tasks import Progress, TaskRunner, run_with_progress, task_runner
+from ui.tasks import GuiThreadCollector, Progress, TaskRunner, run_with_progress, task_runner
 from ui.theme import apply_theme
 
 if TYPE_CHECKING:
@@ -343,6 +343,8 @@ def _application() -> QApplication:
     app.setApplicationName(APPLICATION)
     app.setOrganizationName(ORGANISATION)
     app.setWindowIcon(icon("heart-handshake"))
+    if app.findChild(GuiThreadCollector) is None:
+        GuiThreadCollector(app)
     return app
 
 
