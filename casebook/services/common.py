@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
@@ -34,6 +34,18 @@ def log(
         participant_id=participant_id,
         details=details,
     )
+
+
+def copy_changed(target: object, source: object, names: Iterable[str]) -> list[str]:
+    """Copy each attribute in *names* that differs from *source* onto *target*; return
+    the names that changed (for the audit event, which records names, never values)."""
+    changed = []
+    for name in names:
+        value = getattr(source, name)
+        if getattr(target, name) != value:
+            setattr(target, name, value)
+            changed.append(name)
+    return changed
 
 
 def parse_date(

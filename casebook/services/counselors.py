@@ -28,7 +28,7 @@ from casebook import csvio
 from casebook.errors import NotFound, PermissionDenied, ValidationError
 from casebook.i18n import tr
 from casebook.security.permissions import Actor, require_supervisor
-from casebook.services.common import check_version, clean_text, log
+from casebook.services.common import check_version, clean_text, copy_changed, log
 from casebook.services.participants import EMAIL_RE, PHONE_RE
 from models import Counselor
 
@@ -282,13 +282,7 @@ def _check_not_duplicate(
 
 
 def _apply(c: Counselor, data: CounselorFields) -> list[str]:
-    changed = []
-    for name in FIELD_NAMES:
-        value = getattr(data, name)
-        if getattr(c, name) != value:
-            setattr(c, name, value)
-            changed.append(name)
-    return changed
+    return copy_changed(c, data, FIELD_NAMES)
 
 
 def create_counselor(session: Session, actor: Actor, data: CounselorFields) -> CounselorDetail:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from casebook.errors import NotFound, PermissionDenied, ValidationError
 from casebook.i18n import tr
 from casebook.security.permissions import Actor
-from casebook.services.common import clean_text, log
+from casebook.services.common import clean_text, copy_changed, log
 from casebook.services.participants import PHONE_RE
 from casebook.services.plans import (
     DOMAINS,
@@ -223,10 +223,9 @@ def update_plan(
     changed = [name for name, value in texts.items() if getattr(plan, name) != value]
     for name in changed:
         setattr(plan, name, texts[name])
-    for name in ("agreement_date", "agreement_signed_on_paper", "review_date"):
-        if getattr(plan, name) != getattr(data, name):
-            setattr(plan, name, getattr(data, name))
-            changed.append(name)
+    changed += copy_changed(
+        plan, data, ("agreement_date", "agreement_signed_on_paper", "review_date")
+    )
     current = [(s.name, s.relationship_to_participant, s.phone) for s in plan.supports]
     if current != [(s.name, s.relationship, s.phone) for s in supports]:
         plan.supports = [
@@ -250,6 +249,31 @@ def update_plan(
             details={"version": plan.version, "fields": changed},
         )
     return _detail(session, plan)
+
+
+def _record_edit(
+    session: Session,
+    actor: Actor,
+    plan: RecoveryPlan,
+    changed: list[str],
+    action: str,
+    entity_type: str,
+    entity_id: int,
+) -> None:
+    """After an edit of a draft's goal or step: bump the plan and audit the field names."""
+    if not changed:
+        return
+    _touch(plan)
+    session.flush()
+    log(
+        session,
+        actor,
+        action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        participant_id=plan.participant_id,
+        details={"version": plan.version, "fields": changed},
+    )
 
 
 # --------------------------------------------------------------------------- goals
@@ -307,23 +331,10 @@ def update_goal(
     _require_draft(plan)
     _lock(plan, expected_version)
     clean = _clean_goal(goal, plan.domain_set)
-    changed = []
-    for name in ("domain", "statement", "measurable_target", "target_date", "status"):
-        if getattr(row, name) != getattr(clean, name):
-            setattr(row, name, getattr(clean, name))
-            changed.append(name)
-    if changed:
-        _touch(plan)
-        session.flush()
-        log(
-            session,
-            actor,
-            "plan_goal_update",
-            entity_type="goal",
-            entity_id=row.id,
-            participant_id=plan.participant_id,
-            details={"version": plan.version, "fields": changed},
-        )
+    changed = copy_changed(
+        row, clean, ("domain", "statement", "measurable_target", "target_date", "status")
+    )
+    _record_edit(session, actor, plan, changed, "plan_goal_update", "goal", row.id)
     return _detail(session, plan)
 
 
@@ -456,23 +467,10 @@ def update_step(
     _require_draft(plan)
     _lock(plan, expected_version)
     clean = _clean_step(step, today or date.today())
-    changed = []
-    for name in ("description", "responsible", "responsible_name", "due_date", "done_date"):
-        if getattr(row, name) != getattr(clean, name):
-            setattr(row, name, getattr(clean, name))
-            changed.append(name)
-    if changed:
-        _touch(plan)
-        session.flush()
-        log(
-            session,
-            actor,
-            "plan_step_update",
-            entity_type="action_step",
-            entity_id=row.id,
-            participant_id=plan.participant_id,
-            details={"version": plan.version, "fields": changed},
-        )
+    changed = copy_changed(
+        row, clean, ("description", "responsible", "responsible_name", "due_date", "done_date")
+    )
+    _record_edit(session, actor, plan, changed, "plan_step_update", "action_step", row.id)
     return _detail(session, plan)
 
 
