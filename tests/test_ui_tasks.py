@@ -335,3 +335,33 @@ def test_progress_dialog_without_cancel_ignores_escape(qtbot: QtBot, runner: Tas
     with qtbot.waitSignal(runner.idle, timeout=WAIT_MS):
         release.set()
     assert results == ["restored"]
+
+
+def test_cycles_are_collected_on_the_gui_thread_only(qapp: object) -> None:
+    import gc
+    import weakref
+
+    from ui.tasks import GuiThreadCollector
+
+    class Node:
+        other: object = None
+
+    was_enabled = gc.isenabled()
+    collector = GuiThreadCollector()
+    try:
+        assert not gc.isenabled()  # no collection can start on a worker thread
+        gc.collect()  # start from empty generations
+        c, d = Node(), Node()
+        c.other, d.other = d, c
+        gone = weakref.ref(c)
+        del c, d
+        collector.collect()
+        assert gone() is not None  # below the threshold: nothing to do yet
+        keep = [[] for _ in range(gc.get_threshold()[0] + 10)]
+        collector.collect()
+        assert gone() is None
+        del keep
+    finally:
+        collector.stop()
+        collector.deleteLater()
+    assert gc.isenabled() == was_enabled

@@ -376,10 +376,10 @@ class GuiThreadCollector(QObject):
     that is a worker, a widget caught in a reference cycle (a lambda slot that refers
     to its own widget is enough) is destroyed on the worker, which Qt does not allow
     and which corrupts memory. So automatic collection is switched off and a timer
-    collects on the GUI thread instead, often enough that memory stays flat.
+    applies the same thresholds on the GUI thread instead.
     """
 
-    INTERVAL_MS = 2_000
+    INTERVAL_MS = 500
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -392,7 +392,14 @@ class GuiThreadCollector(QObject):
 
     @Slot()
     def collect(self) -> None:
-        gc.collect()
+        # Python's own policy, run here: the oldest generation whose count has passed
+        # its threshold. Usually nothing or the cheap young generation; a full pass over
+        # a large heap (10,000 caseload rows) only as often as Python itself would.
+        counts, thresholds = gc.get_count(), gc.get_threshold()
+        for generation in (2, 1, 0):
+            if counts[generation] > thresholds[generation]:
+                gc.collect(generation)
+                return
 
     def stop(self) -> None:
         self._timer.stop()
