@@ -357,7 +357,7 @@ def test_cycles_are_collected_on_the_gui_thread_only(qapp: object) -> None:
         del c, d
         collector.collect()
         assert gone() is not None  # below the threshold: nothing to do yet
-        keep = [[] for _ in range(gc.get_threshold()[0] + 10)]
+        keep: list[list[int]] = [[] for _ in range(gc.get_threshold()[0] + 10)]
         collector.collect()
         assert gone() is None
         del keep
