@@ -9,6 +9,7 @@ user-visible string in ``casebook/``.
 from __future__ import annotations
 
 import gettext
+from collections.abc import Mapping
 
 _translation: gettext.NullTranslations = gettext.NullTranslations()
 
@@ -22,3 +23,8 @@ def install(translation: gettext.NullTranslations) -> None:
 def tr(text: str) -> str:
     """Return *text* in the user's language (identity until a catalogue is installed)."""
     return _translation.gettext(text)
+
+
+def translated(labels: Mapping[str, str]) -> dict[str, str]:
+    """A code → label mapping with each label in the user's language (order kept)."""
+    return {key: tr(text) for key, text in labels.items()}

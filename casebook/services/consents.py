@@ -23,7 +23,7 @@ marking it entered in error and recording the consent as signed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
@@ -32,7 +32,7 @@ from sqlalchemy import ColumnElement, and_, exists, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from casebook.errors import NotFound, ValidationError
-from casebook.i18n import tr
+from casebook.i18n import tr, translated
 from casebook.security.permissions import Actor, require_participant, visible_participants
 from casebook.services.common import check_version, clean_text, log
 from casebook.services.counselors import describe_counselor, fold
@@ -125,28 +125,24 @@ DEFAULT_CONSENT_DAYS = 365
 _MAX_TEXT = 4000
 
 
-def _translated(mapping: Mapping[str, str]) -> dict[str, str]:
-    return {key: tr(text) for key, text in mapping.items()}
-
-
 def category_labels() -> dict[str, str]:
     """Information categories with short names in the user's language, in display order."""
-    return _translated(INFORMATION_CATEGORIES)
+    return translated(INFORMATION_CATEGORIES)
 
 
 def category_descriptions() -> dict[str, str]:
     """Information categories with the longer descriptions the consent form shows."""
-    return _translated(CATEGORY_DESCRIPTIONS)
+    return translated(CATEGORY_DESCRIPTIONS)
 
 
 def relationship_labels() -> dict[str, str]:
     """Who may sign, with translated labels."""
-    return _translated(SIGNER_RELATIONSHIPS)
+    return translated(SIGNER_RELATIONSHIPS)
 
 
 def status_labels() -> dict[str, str]:
     """Consent statuses with translated labels."""
-    return _translated(CONSENT_STATUSES)
+    return translated(CONSENT_STATUSES)
 
 
 def format_categories(codes: Iterable[str]) -> str:

@@ -26,7 +26,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from casebook.errors import NotFound, PermissionDenied, ValidationError
-from casebook.i18n import tr
+from casebook.i18n import tr, translated
 from casebook.security.permissions import (
     Actor,
     require_participant,
@@ -119,28 +119,24 @@ _MARKERS_RE = re.compile("[\ue000\ue001]")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def _translated(mapping: Mapping[str, str]) -> dict[str, str]:
-    return {key: tr(text) for key, text in mapping.items()}
-
-
 def kind_labels() -> dict[str, str]:
     """Note kinds with their labels in the user's language, in display order."""
-    return _translated(NOTE_KIND_LABELS)
+    return translated(NOTE_KIND_LABELS)
 
 
 def mode_labels() -> dict[str, str]:
     """Contact modes with translated labels."""
-    return _translated(NOTE_MODE_LABELS)
+    return translated(NOTE_MODE_LABELS)
 
 
 def risk_flag_labels() -> dict[str, str]:
     """Risk flags with translated labels, in display order."""
-    return _translated(RISK_FLAGS)
+    return translated(RISK_FLAGS)
 
 
 def progress_mark_labels() -> dict[str, str]:
     """Goal progress marks with translated labels."""
-    return _translated(PROGRESS_MARK_LABELS)
+    return translated(PROGRESS_MARK_LABELS)
 
 
 def format_sections(fmt: str, kind: str = "individual") -> tuple[tuple[str, str], ...]:

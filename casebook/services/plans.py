@@ -21,7 +21,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from casebook.errors import NotFound, PermissionDenied, ValidationError
-from casebook.i18n import tr
+from casebook.i18n import tr, translated
 from casebook.security.permissions import Actor, require_participant, visible_participants
 from casebook.services.common import check_version, clean_text, log
 from models import (
@@ -99,17 +99,17 @@ def domain_labels(domain_set: str) -> dict[str, str]:
 
 def domain_set_labels() -> dict[str, str]:
     """The domain sets a plan can use, with translated labels."""
-    return {key: tr(label) for key, label in DOMAIN_SET_LABELS.items()}
+    return translated(DOMAIN_SET_LABELS)
 
 
 def plan_state_labels() -> dict[str, str]:
     """``PlanDetail.state`` values with translated labels."""
-    return {key: tr(label) for key, label in PLAN_STATE_LABELS.items()}
+    return translated(PLAN_STATE_LABELS)
 
 
 def goal_status_labels() -> dict[str, str]:
     """Goal statuses with translated labels, in display order."""
-    return {key: tr(label) for key, label in GOAL_STATUS_LABELS.items()}
+    return translated(GOAL_STATUS_LABELS)
 
 
 def responsible_labels() -> dict[str, str]:

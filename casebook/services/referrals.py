@@ -17,7 +17,6 @@ loop is closed with an outcome.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -25,7 +24,7 @@ from sqlalchemy import case, select, true
 from sqlalchemy.orm import Session
 
 from casebook.errors import NotFound, ValidationError
-from casebook.i18n import tr
+from casebook.i18n import tr, translated
 from casebook.security.permissions import Actor, require_participant, visible_participants
 from casebook.services.common import check_version, clean_text, log
 from casebook.services.consents import (
@@ -110,21 +109,17 @@ FOLLOW_UP_DAYS: dict[str, int] = {"routine": 7, "urgent": 1, "emergent": 0}
 _MAX_TEXT = 4000
 
 
-def _translated(mapping: Mapping[str, str]) -> dict[str, str]:
-    return {key: tr(text) for key, text in mapping.items()}
-
-
 def status_labels() -> dict[str, str]:
     """Referral statuses with labels in the user's language."""
-    return _translated(STATUS_LABELS)
+    return translated(STATUS_LABELS)
 
 
 def urgency_labels() -> dict[str, str]:
-    return _translated(URGENCY_LABELS)
+    return translated(URGENCY_LABELS)
 
 
 def outcome_labels() -> dict[str, str]:
-    return _translated(OUTCOME_LABELS)
+    return translated(OUTCOME_LABELS)
 
 
 # --------------------------------------------------------------------------- read models
