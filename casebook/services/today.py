@@ -5,7 +5,7 @@ the unassigned queue, with the specialist each item belongs to. Each part comes
 from the service that owns it (plans, referrals, notes, consents, assessments,
 milestones), so Today and the participant workspace never disagree. Every part is
 one set-based query whatever the caseload size (risk flags from notes: one per
-block of 900 participants, see ``_risk_alerts``); contacts and milestones are
+block of 900 participants, see ``notes.recent_risk_flags``); contacts and milestones are
 computed from the caseload rows, which are already loaded for the names.
 
 Nothing here is audited: like the caseload, Today lists names and due dates, not
@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casebook.errors import PermissionDenied
@@ -68,9 +68,6 @@ CONSENT_WINDOW_DAYS = 30
 MILESTONE_WINDOW_DAYS = 7
 #: Safety flags from notes and assessments of the last two weeks.
 SAFETY_WINDOW_DAYS = 14
-# Participant ids per query where a query is driven by the caseload (well under
-# SQLite's limit on bound parameters).
-_ID_BLOCK = 900
 
 # Workspace tab keys (ui.workspace): where each kind of item is handled.
 TAB_OVERVIEW = "overview"
@@ -324,7 +321,9 @@ def _safety(
 ) -> list[TodayItem]:
     labels = notes.risk_flag_labels()
     found: list[TodayItem] = []
-    for alert in _risk_alerts(session, actor, mine, now - timedelta(days=SAFETY_WINDOW_DAYS)):
+    for alert in notes.recent_risk_flags(
+        session, actor, participant_ids=mine, days=SAFETY_WINDOW_DAYS, now=now
+    ):
         day = _local_date(alert.occurred_at)
         flags = ", ".join(labels.get(flag, flag) for flag in alert.risk_flags)
         found.append(
@@ -364,47 +363,6 @@ def _safety(
             )
         )
     found.sort(key=lambda i: i.at or now, reverse=True)
-    return found
-
-
-def _risk_alerts(
-    session: Session, actor: Actor, participant_ids: set[int], since: datetime
-) -> list[notes.RiskAlert]:
-    """``notes.recent_risk_flags`` for the caseload, driven by participant.
-
-    The service's query filters every note of every participant by date and flags
-    (a scan of the whole note table: about 3 s with 10,000 participants and 200,000
-    notes); asking per block of participants lets SQLite use the
-    (participant_id, occurred_at) index, and the caseload rows have already applied
-    ``visible_participants``. Same conditions, same read model.
-    """
-    found: list[notes.RiskAlert] = []
-    wanted = sorted(participant_ids)
-    for start in range(0, len(wanted), _ID_BLOCK):
-        block = wanted[start : start + _ID_BLOCK]
-        rows = session.execute(
-            select(
-                SessionNote.id,
-                SessionNote.participant_id,
-                Participant.preferred_name,
-                Participant.legal_name,
-                StaffUser.display_name,
-                SessionNote.occurred_at,
-                SessionNote.risk_flags,
-            )
-            .join(Participant, Participant.id == SessionNote.participant_id)
-            .join(StaffUser, StaffUser.id == SessionNote.author_id)
-            .where(
-                SessionNote.participant_id.in_(block),
-                SessionNote.occurred_at >= since,
-                SessionNote.entered_in_error_at.is_(None),
-                func.json_array_length(SessionNote.risk_flags) > 0,
-                notes.readable_notes(actor),
-            )
-        ).all()
-        found.extend(
-            notes.RiskAlert(r[0], r[1], r[2] or r[3], r[4], r[5], tuple(r[6] or ())) for r in rows
-        )
     return found
 
 
