@@ -150,6 +150,10 @@ def make_engine(
     return _server_engine(location.url, echo=echo)
 
 
+#: Ceiling of each connection's decrypted page cache, in KiB.
+PAGE_CACHE_KIB = 64 * 1024
+
+
 def _sqlite_engine(path: Path, key_hex: str, *, echo: bool) -> Engine:
     dbapi = _sqlcipher_module()
     key_pragma = f"PRAGMA key = \"x'{key_hex}'\""
@@ -172,6 +176,12 @@ def _sqlite_engine(path: Path, key_hex: str, *, echo: bool) -> Engine:
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA temp_store = MEMORY")
+            # SQLCipher decrypts every page it reads into this cache; SQLite's 2 MB
+            # default is smaller than the caseload's working set (the covering
+            # indexes of 10,000 participants' notes), so each load decrypted the
+            # same pages again: 165 ms against 94 ms with a 64 MB ceiling. The
+            # cache only grows as pages are read.
+            conn.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
         except Exception:
             conn.close()
             raise

@@ -151,6 +151,23 @@ def test_milestones_are_ordered_and_consistent(start: date, offset: int) -> None
 
 
 @given(
+    st.dates(min_value=date(1950, 1, 1), max_value=date(2060, 12, 31)),
+    st.integers(min_value=-400, max_value=30000),
+    st.integers(min_value=0, max_value=800),
+)
+def test_a_window_finds_exactly_the_milestones_of_the_full_schedule(
+    start: date, offset: int, length: int
+) -> None:
+    # The window skips ahead for long recoveries; it must still find every milestone
+    # the whole schedule (walked from the start) has between its two dates.
+    from_date = start + timedelta(days=offset)
+    to_date = from_date + timedelta(days=length)
+    everything = milestones_reached(start, to_date)
+    expected = [m for m in everything if m.date >= from_date]
+    assert milestones_in_window(start, from_date, to_date) == expected
+
+
+@given(
     st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 1, 1)),
     st.integers(min_value=0, max_value=240),
 )

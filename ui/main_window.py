@@ -776,14 +776,20 @@ class MainWindow(QMainWindow):
 
     def _show_dialog(self, dialog: QDialog) -> None:
         self._dialog = dialog
-
-        def finished(_result: int) -> None:
-            if self._dialog is dialog:
-                self._dialog = None
-            dialog.deleteLater()
-
-        dialog.finished.connect(finished)
+        # A bound method, never a closure over the dialog: a lambda connected to the
+        # dialog's own signal keeps a Python reference the dialog's deletion races
+        # with, which corrupted PySide's heap in long sessions.
+        dialog.finished.connect(self._dialog_finished)
         dialog.open()
+
+    def _dialog_finished(self, _result: int) -> None:
+        dialog = self.sender()
+        if not isinstance(dialog, QDialog):
+            return
+        if self._dialog is dialog:
+            self._dialog = None
+        dialog.finished.disconnect(self._dialog_finished)
+        dialog.deleteLater()
 
     @property
     def open_dialog(self) -> QDialog | None:

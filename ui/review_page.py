@@ -130,6 +130,7 @@ class ReviewPage(QWidget):
         self._done_message = ""
         #: The open confirmation question (tests answer it through here).
         self.dialog: QMessageBox | None = None
+        self._cosigning: tuple[NoteQueueItem, NoteDetail, QPushButton] | None = None
 
         self.summary = QLabel(self)
         self.summary.setObjectName("reviewSummary")
@@ -307,15 +308,24 @@ class ReviewPage(QWidget):
         box.setDefaultButton(yes)
         box.setWindowModality(Qt.WindowModality.WindowModal)
         self.dialog = box
-
-        def answered(_result: int) -> None:
-            self.dialog = None
-            if box.clickedButton() is yes:
-                self._cosign(item, note)
-            box.deleteLater()
-
-        box.finished.connect(answered)
+        # A bound method, not a closure over the box, on the box's own signal (see
+        # MainWindow._show_dialog); what the answer applies to waits here.
+        self._cosigning = (item, note, yes)
+        box.finished.connect(self._cosign_answered)
         box.open()
+
+    def _cosign_answered(self, _result: int) -> None:
+        box, pending = self.dialog, self._cosigning
+        self.dialog = None
+        self._cosigning = None
+        if box is None or pending is None:
+            return
+        item, note, yes = pending
+        confirmed = box.clickedButton() is yes
+        box.finished.disconnect(self._cosign_answered)
+        box.deleteLater()
+        if confirmed:
+            self._cosign(item, note)
 
     def open_selected(self) -> None:
         if self._selected is not None:

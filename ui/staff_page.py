@@ -465,6 +465,9 @@ class StaffPage(QWidget):
         self.proxy.setSortRole(StaffTableModel.SortRole)
         self.proxy.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.dialog: QDialog | None = None
+        self._dialog_done: Callable[[], None] | None = None
+        # The account a confirmation box is asking about, and its "Deactivate" button.
+        self._deactivating: tuple[UserInfo, QPushButton] | None = None
         self._select_after_load: str | None = None
         self._notice = ""
 
@@ -603,19 +606,26 @@ class StaffPage(QWidget):
     # -- actions -----------------------------------------------------------------------
 
     def _open(self, dialog: QDialog, done: Callable[[], None] | None = None) -> QDialog:
+        # Window-modal: one dialog at a time. Bound methods, not closures over the
+        # dialog, on its own signal (see MainWindow._show_dialog).
         self.dialog = dialog
-
-        def finished(result: int) -> None:
-            if result == QDialog.DialogCode.Accepted:
-                if done is not None:
-                    done()
-                self.refresh()
-            self.dialog = None
-            dialog.deleteLater()
-
-        dialog.finished.connect(finished)
+        self._dialog_done = done
+        dialog.finished.connect(self._dialog_finished)
         dialog.open()
         return dialog
+
+    def _dialog_finished(self, result: int) -> None:
+        dialog, done = self.dialog, self._dialog_done
+        self.dialog = None
+        self._dialog_done = None
+        if dialog is None:
+            return
+        dialog.finished.disconnect(self._dialog_finished)
+        dialog.deleteLater()
+        if result == QDialog.DialogCode.Accepted:
+            if done is not None:
+                done()
+            self.refresh()
 
     def new_account(self) -> NewAccountDialog:
         dialog = NewAccountDialog(self.ctx, self.supervisors(), self)
@@ -670,16 +680,23 @@ class StaffPage(QWidget):
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(yes)
         box.setWindowModality(Qt.WindowModality.WindowModal)
+        self._deactivating = (info, yes)
         self.dialog = box
-
-        def answered(_result: int) -> None:
-            self.dialog = None
-            if box.clickedButton() is yes:
-                self._set_active(info, False)
-            box.deleteLater()
-
-        box.finished.connect(answered)
+        box.finished.connect(self._deactivate_answered)
         box.open()
+
+    def _deactivate_answered(self, _result: int) -> None:
+        box, pending = self.dialog, self._deactivating
+        self.dialog = None
+        self._deactivating = None
+        if not isinstance(box, QMessageBox) or pending is None:
+            return
+        info, yes = pending
+        confirmed = box.clickedButton() is yes
+        box.finished.disconnect(self._deactivate_answered)
+        box.deleteLater()
+        if confirmed:
+            self._set_active(info, False)
 
     def _set_active(self, info: UserInfo, active: bool) -> None:
         self._select_after_load = info.username

@@ -93,18 +93,37 @@ def _label(code: str, years: int = 0) -> str:
     return tr("{n} years").format(n=years)
 
 
-def _schedule(start: date) -> Iterator[Milestone]:
-    """Every milestone from *start*, in date order, without end."""
-    for code, unit, amount in _FIXED:
-        when = start + timedelta(days=amount) if unit == "days" else add_months(start, amount)
-        yield Milestone(_label(code), when, code, (when - start).days)
+def _dates(start: date, not_before: date | None = None) -> Iterator[tuple[str, date, int]]:
+    """(code, date, years) of every milestone from *start*, in date order, without end.
+
+    Dates only: the wording is looked up for the few milestones a caller keeps
+    (Today walks the schedule of every participant on a caseload). With
+    *not_before*, the walk may skip ahead over milestones that are certainly
+    earlier (it never skips one on or after that date).
+    """
     years = 2
+    if not_before is None or add_months(start, _FIXED[-1][2]) >= not_before:
+        for code, unit, amount in _FIXED:
+            when = start + timedelta(days=amount) if unit == "days" else add_months(start, amount)
+            yield code, when, 0
+    else:
+        # The yearly anniversary in the year before not_before is certainly earlier.
+        years = max(years, not_before.year - start.year - 1)
     while True:
         # Counted from the start each time, so a 29 February start is back on
         # 29 February in leap years instead of drifting to the 28th for good.
-        when = add_months(start, 12 * years)
-        yield Milestone(_label(f"{years}y", years), when, f"{years}y", (when - start).days)
+        yield f"{years}y", add_months(start, 12 * years), years
         years += 1
+
+
+def _milestone(start: date, code: str, when: date, years: int) -> Milestone:
+    return Milestone(_label(code, years), when, code, (when - start).days)
+
+
+def _schedule(start: date) -> Iterator[Milestone]:
+    """Every milestone from *start*, in date order, without end."""
+    for code, when, years in _dates(start):
+        yield _milestone(start, code, when, years)
 
 
 def days_in_recovery(start: date | None, today: date) -> int | None:
@@ -142,11 +161,11 @@ def milestones_in_window(start: date | None, from_date: date, to_date: date) -> 
     if start is None or to_date < from_date:
         return []
     found = []
-    for milestone in _schedule(start):
-        if milestone.date > to_date:
+    for code, when, years in _dates(start, from_date):
+        if when > to_date:
             break
-        if milestone.date >= from_date:
-            found.append(milestone)
+        if when >= from_date:
+            found.append(_milestone(start, code, when, years))
     return found
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlcipher3 import dbapi2
 
+from casebook.db import PAGE_CACHE_KIB
 from casebook.services.caseload import OPEN_REFERRAL_STATUSES
 
 # The same columns, rows and order as casebook.services.caseload.caseload_rows for a
@@ -65,6 +66,7 @@ class RawCaseload:
         self.conn.execute("PRAGMA synchronous = FULL")
         self.conn.execute("PRAGMA foreign_keys = ON")
         self.conn.execute("PRAGMA temp_store = MEMORY")
+        self.conn.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
 
     def rows(self, actor_id: int, now: datetime) -> int:
         stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")
