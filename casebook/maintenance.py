@@ -39,8 +39,11 @@ def check_database(db: Database, *, require_head: bool = True) -> list[CheckResu
     results: list[CheckResult] = []
     head = schema.head_revision()
 
+    found: list[str | None] = []  # the revision schema_check read, if it could
+
     def schema_check() -> CheckResult:
         rev = schema.current_revision(db.engine)
+        found.append(rev)
         if rev == head:
             return CheckResult(tr("schema version"), True, tr("{rev} (current)").format(rev=rev))
         if not require_head and rev in schema.known_revisions():
@@ -99,6 +102,29 @@ def check_database(db: Database, *, require_head: bool = True) -> list[CheckResu
             return CheckResult(tr("server connection"), True, db.location.describe())
 
         _guarded(tr("server connection"), results, server)
+
+    def triggers() -> CheckResult:
+        expected = schema.PROTECTIVE_TRIGGERS.get(db.engine.dialect.name, frozenset())
+        with db.engine.connect() as conn:
+            missing = sorted(expected - schema.enabled_triggers(conn))
+        if not missing:
+            return CheckResult(
+                tr("protective triggers"), True, tr("all {n} in force").format(n=len(expected))
+            )
+        return CheckResult(
+            tr("protective triggers"),
+            False,
+            tr(
+                "missing or disabled: {names}. Signed notes and the audit log are not "
+                "protected from changes; restore the newest backup, or have the server's "
+                "administrator recreate them from Casebook's migrations"
+            ).format(names=", ".join(missing)),
+        )
+
+    # The expected set is the current schema's: an older backup has fewer on purpose
+    # (its upgrade adds them), and a damaged file has already failed the schema check.
+    if found == [head]:
+        _guarded(tr("protective triggers"), results, triggers)
 
     def chain() -> CheckResult:
         with db.session(read_only=True) as session:

@@ -19,6 +19,73 @@ if TYPE_CHECKING:
 #: ``tests/test_schema.py`` checks it against the scripts. Update it with each migration.
 HEAD = "0007"
 
+#: The triggers the migrations up to ``HEAD`` install, by dialect: they keep signed notes,
+#: superseded plans and append-only registers (audit log, disclosures, referral events,
+#: addenda) from being changed or deleted, and keep the SQLite note search index in step.
+#: ``db check`` reports any that is missing or disabled; ``tests/test_triggers.py``
+#: checks these sets against a freshly migrated database. Update them with a migration.
+PROTECTIVE_TRIGGERS: dict[str, frozenset[str]] = {
+    "sqlite": frozenset(
+        {
+            *(
+                f"{table}_superseded_no_{verb}"
+                for table in ("action_step", "goal_rating", "goal", "plan_support")
+                for verb in ("update", "delete")
+            ),
+            *(
+                f"{table}_no_{verb}"
+                for table in ("audit_event", "disclosure", "note_addendum", "referral_event")
+                for verb in ("update", "delete")
+            ),
+            "group_session_signed_no_update",
+            "group_session_signed_no_delete",
+            "note_goal_signed_no_insert",
+            "note_goal_signed_no_update",
+            "note_goal_signed_no_delete",
+            "recovery_plan_activated_no_delete",
+            "recovery_plan_superseded_no_update",
+            "session_note_signed_no_update",
+            "session_note_signed_no_delete",
+            "note_fts_ai",
+            "note_fts_ad",
+            "note_fts_au",
+        }
+    ),
+    "postgresql": frozenset(
+        {
+            *(
+                f"{table}_superseded_guard"
+                for table in ("action_step", "goal_rating", "goal", "plan_support")
+            ),
+            *(
+                f"{table}_{kind}"
+                for table in ("audit_event", "disclosure", "note_addendum", "referral_event")
+                for kind in ("append_only", "no_truncate")
+            ),
+            "group_session_signed_guard",
+            "note_goal_signed_guard",
+            "recovery_plan_guard",
+            "session_note_signed_guard",
+        }
+    ),
+}
+
+
+def enabled_triggers(connection: Connection) -> set[str]:
+    """Names of the triggers in force on this database (on PostgreSQL: in the current
+    schema and not disabled with ``ALTER TABLE … DISABLE TRIGGER``)."""
+    if connection.dialect.name == "sqlite":
+        sql = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    else:
+        sql = (
+            "SELECT t.tgname FROM pg_trigger t "
+            "JOIN pg_class c ON c.oid = t.tgrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND n.nspname = current_schema()"
+        )
+    return {str(row[0]) for row in connection.execute(text(sql))}
+
+
 # Tables the ORM does not describe: full-text index shadow tables.
 _UNMANAGED_PREFIXES = ("note_fts",)
 
