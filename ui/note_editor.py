@@ -2,13 +2,15 @@
 
 Keyboard first: Tab walks the fields, Ctrl+S saves the draft now, Ctrl+Enter
 signs, Esc closes (asking about anything not saved yet), Ctrl+G creates the
-group session of a group note. While typing, the draft is saved a moment after
-the last keystroke, when focus leaves a text field and when the editor is hidden
-(``ui.note_autosave``), so a crash loses at most a few seconds. The editor
+group session of a group note and Ctrl+Shift+G opens it once it exists (its
+shared part, attendance and "sign all my notes"). While typing, the draft is
+saved a moment after the last keystroke, when focus leaves a text field and when
+the editor is hidden (``ui.note_autosave``), so a crash loses at most a few seconds. The editor
 offers ``has_unsaved_changes`` / ``save_drafts`` (the window's ``KeepsDrafts``).
 
-The fields are ``ui.note_form``; templates, phrases and the group session
-dialog are ``ui.note_tools``.
+The fields are ``ui.note_form``; templates, phrases and the dialog that creates a
+group session are ``ui.note_tools``; an existing group session is
+``ui.group_session_dialog``.
 """
 
 from __future__ import annotations
@@ -32,10 +34,11 @@ from PySide6.QtWidgets import (
 
 from casebook.errors import CasebookError, ConflictError, ValidationError
 from casebook.services import notes
-from casebook.services.notes import DraftSaved, NoteContent, NoteDetail
+from casebook.services.notes import DraftSaved, GroupSessionDetail, NoteContent, NoteDetail
 from ui import messages, participant_forms
 from ui.context import AppContext
 from ui.form_parts import heading, ntr
+from ui.group_session_dialog import GroupSessionDetailDialog
 from ui.icons import icon
 from ui.note_autosave import DraftKeeper
 from ui.note_form import EditorData, NoteForm, load_editor_data
@@ -101,6 +104,10 @@ class NoteEditor(QWidget):
         self._referral_offered = False
         # Nothing typed into a new note yet: nothing to save.
         self._blank = True
+        # The open group session dialog, and this note once signed from it: the editor
+        # goes back to the list when that dialog closes (it is the editor's child).
+        self.group_dialog: GroupSessionDetailDialog | None = None
+        self._signed_with_group: NoteDetail | None = None
         self.keeper = DraftKeeper(ctx, participant_id, self.content, self)
         self.keeper.saved.connect(self._saved)
         self.keeper.failed.connect(self._save_failed)
@@ -135,8 +142,16 @@ class NoteEditor(QWidget):
         self.attendees_button = self._button(
             "user-plus", self.tr("Add a&ttendees…"), self.add_attendees
         )
+        self.session_button = self._button(
+            "users", self.tr("Gr&oup session…"), self.open_group_session
+        )
+        self.session_button.setObjectName("groupSessionButton")
+        self.session_button.setToolTip(
+            self.tr("Change the group's shared part or sign every attendee's note (Ctrl+Shift+G)")
+        )
         self.form.group_row.addWidget(self.group_button)
         self.form.group_row.addWidget(self.attendees_button)
+        self.form.group_row.addWidget(self.session_button)
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -149,6 +164,7 @@ class NoteEditor(QWidget):
             ("Ctrl+Enter", self.sign),
             ("Escape", self.close_editor),
             ("Ctrl+G", self.create_group),
+            ("Ctrl+Shift+G", self.open_group_session),
         ):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -238,6 +254,7 @@ class NoteEditor(QWidget):
         self.group_button.setVisible(kind_is_group and group is None)
         # Only the facilitator writes a group's notes, so the author may add late attendees.
         self.attendees_button.setVisible(group is not None)
+        self.session_button.setVisible(group is not None)
         if group is not None:
             self.form.group_label.setText(
                 self.tr(
@@ -255,10 +272,14 @@ class NoteEditor(QWidget):
 
     # -- saving ----------------------------------------------------------------------------
 
+    def _group_dialog_dirty(self) -> bool:
+        dialog = self.group_dialog
+        return dialog is not None and shiboken6.isValid(dialog) and dialog.is_dirty()
+
     def has_unsaved_changes(self) -> bool:
         if self._awaiting_group():
             return not self._blank
-        return self.keeper.is_dirty()
+        return self.keeper.is_dirty() or self._group_dialog_dirty()
 
     def save_drafts(self) -> None:
         """Save the draft now, on this thread (lock, switch user, close)."""
@@ -271,6 +292,16 @@ class NoteEditor(QWidget):
         except ValidationError as exc:
             self._show_errors(exc)
             raise
+        if self._group_dialog_dirty() and self.group_dialog is not None:
+            # The shared part is no draft: the person saves or drops it in the dialog.
+            self.group_dialog.raise_()
+            self.group_dialog.activateWindow()
+            raise CasebookError(
+                self.tr(
+                    "The group session is still open with changes to its shared part. "
+                    "Save or cancel them first."
+                )
+            )
 
     def hideEvent(self, event: QHideEvent) -> None:
         # Hidden by the lock screen, another tab or participant, switching user or
@@ -372,6 +403,78 @@ class NoteEditor(QWidget):
             self.state_label.setText(
                 ntr("Notes", "%n attendee(s) added; each has a draft note in their record.", count)
             )
+
+    def open_group_session(self) -> None:
+        """Ctrl+Shift+G: the group's shared part, attendance and "sign all my notes"."""
+        group = self.form.group
+        if group is None or self.keeper.note_id is None or self.group_dialog is not None:
+            return
+        # The dialog changes this note too (its shared facts, its signature): what is
+        # typed here is stored first, so nothing is signed or overwritten unsaved.
+        try:
+            self.keeper.flush()
+        except CasebookError as exc:
+            self._save_failed(exc)
+            return
+        dialog = GroupSessionDetailDialog(self._ctx, group.group_session_id, self)
+        dialog.group_changed.connect(self._group_session_changed)
+        # A bound method, not a closure over the dialog (see ui.caseload_view.start_intake).
+        dialog.finished.connect(self._group_session_closed)
+        self.group_dialog = dialog
+        self._open(dialog)
+
+    def _group_session_changed(self, _detail: GroupSessionDetail) -> None:
+        """The shared part was saved or the notes signed: this note changed in the
+        database (its facts, version or status), so it is read back."""
+        note_id = self.keeper.note_id
+        if not shiboken6.isValid(self) or note_id is None:
+            return
+        # The keeper holds nothing unsaved (flushed before the dialog opened, and the
+        # window-modal dialog keeps typing out), so it cannot save over the old version.
+        self._ctx.submit(
+            notes.get_note,
+            note_id,
+            on_done=self._note_reloaded,
+            on_error=self._reload_failed,
+            read_only=False,
+            label=self.tr("Opening note"),
+        )
+
+    def _note_reloaded(self, detail: NoteDetail) -> None:
+        if not shiboken6.isValid(self):
+            return
+        if detail.is_signed:
+            self.keeper.stop()
+            self._signed_with_group = detail
+            self.form.setEnabled(False)
+            for button in (self.save_button, self.sign_button, self.discard_button):
+                button.setEnabled(False)
+            self.state_label.setText(
+                self.tr("Signed with the group session; the note is part of the record now.")
+            )
+            if self.group_dialog is None:
+                self._finish_signed_with_group()
+            return
+        # The stored facts and version, or the next autosave would be refused.
+        self._continue(detail)
+        self.state_label.setText(self.tr("The group's shared part was saved; this note shows it."))
+
+    def _reload_failed(self, exc: BaseException) -> None:
+        if shiboken6.isValid(self):
+            self._show_errors(exc)
+
+    def _group_session_closed(self, _result: int) -> None:
+        self.group_dialog = None
+        if self._signed_with_group is not None:
+            self._finish_signed_with_group()
+
+    def _finish_signed_with_group(self) -> None:
+        detail = self._signed_with_group
+        if detail is None:
+            return
+        self._signed_with_group = None
+        self.signed.emit(detail)
+        self.finished.emit()
 
     # -- signing, discarding, closing ---------------------------------------------------
 

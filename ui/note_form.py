@@ -274,12 +274,18 @@ class NoteForm(QWidget):
         keys = [
             key for key, _l in notes.format_sections(self.current_format(), self.current_kind())
         ]
+        group = self.group
+        # A group note's time, duration and location are the group session's (the
+        # fields only show them): taken from the record, not re-read from the fields,
+        # whose minute-resolution clock would not match a time with seconds.
         return NoteContent(
-            occurred_at=self.occurred_at(),
+            occurred_at=group.occurred_at if group is not None else self.occurred_at(),
             kind=self.current_kind(),
-            duration_minutes=self.duration.value(),
+            duration_minutes=(
+                group.duration_minutes if group is not None else self.duration.value()
+            ),
             mode=str(self.mode.currentData()),
-            location=self.location.text().strip(),
+            location=group.location if group is not None else self.location.text().strip(),
             format=self.current_format(),
             sections={key: self._texts.get(key, "") for key in keys},
             risk_flags=self.risk.flags(),

@@ -189,7 +189,7 @@ class SpecialistSummaryModel(QAbstractTableModel):
                 _tr("Overdue"),
                 _tr("Over 2 weeks"),
                 _tr("Open referrals"),
-                _tr("Unsigned notes"),
+                _tr("Unsigned > 24 h"),
             )[section]
         if role == Qt.ItemDataRole.ToolTipRole:
             return {
@@ -197,7 +197,11 @@ class SpecialistSummaryModel(QAbstractTableModel):
                 self.LONG_OVERDUE: _tr(
                     "Participants with no contact for more than 14 days past due"
                 ),
-                self.UNSIGNED_NOTES: _tr("Session notes written but not signed yet"),
+                # The notes service's rule (Today and Review use it too): a draft is
+                # overdue for signing once the contact is more than a day old.
+                self.UNSIGNED_NOTES: _tr(
+                    "Session notes still unsigned more than 24 hours after the contact"
+                ),
             }.get(section)
         if role == Qt.ItemDataRole.TextAlignmentRole and section != self.NAME:
             return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
