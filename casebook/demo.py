@@ -56,7 +56,7 @@ from casebook.services.counselors import describe_counselor
 
 # The notes service's own hashing, so that demo notes pass the same integrity
 # check (``db check``) as notes signed in the window.
-from casebook.services.notes import _addendum_hash, _digest, _note_payload
+from casebook.services.notes import addendum_hash, content_digest, note_payload
 from models import Base, Participant, StaffUser
 from models.base import UTCDateTime
 
@@ -2787,7 +2787,7 @@ class _Seeder:
             )
         if signed_at is None:
             return
-        note_hash = _digest(_note_payload(SimpleNamespace(**row), goal_marks, group))
+        note_hash = content_digest(note_payload(SimpleNamespace(**row), goal_marks, group))
         row["signed_at"] = row["updated_at"] = signed_at
         row["signed_by_id"] = author
         row["content_hash"] = note_hash
@@ -2807,7 +2807,7 @@ class _Seeder:
                 "reason": reason,
                 "text": addendum_text.format_map(ctx),
             }
-            addendum["content_hash"] = _addendum_hash(note_hash, SimpleNamespace(**addendum))
+            addendum["content_hash"] = addendum_hash(note_hash, SimpleNamespace(**addendum))
             self.rows["note_addendum"].append(addendum)
 
     # ------------------------------------------------------------------ outcome measures

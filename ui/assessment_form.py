@@ -41,7 +41,7 @@ from casebook.services.assessments import AssessmentView
 from ui import messages
 from ui.context import AppContext
 from ui.icons import icon
-from ui.participant_forms import DateField, FieldMessage, _alive, _SavingDialog
+from ui.participant_forms import DateField, FieldMessage, SavingDialog, alive
 from ui.plan_forms import date_problem
 
 
@@ -125,7 +125,7 @@ def referral_reason(result: AssessmentView) -> str:
     )
 
 
-class AssessmentDialog(_SavingDialog):
+class AssessmentDialog(SavingDialog):
     """Enter one administration of *code* for a participant, then show its score."""
 
     def __init__(
@@ -304,7 +304,7 @@ class AssessmentDialog(_SavingDialog):
                         return
         super().keyPressEvent(event)
 
-    # -- _SavingDialog -------------------------------------------------------------------
+    # -- SavingDialog -------------------------------------------------------------------
 
     def is_dirty(self) -> bool:
         return self.saved_result is None and any(a is not None for a in self.answers())
@@ -364,7 +364,7 @@ class AssessmentDialog(_SavingDialog):
 
     def _save_done(self, result: Any) -> None:
         # Stay open on the result: the score, and the safety steps when flagged.
-        if not _alive(self):
+        if not alive(self):
             return
         self._set_saving(False)
         assert isinstance(result, AssessmentView)

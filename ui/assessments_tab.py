@@ -41,9 +41,9 @@ from ui.plan_actions import ReasonDialog
 from ui.plan_forms import AREA_ASSESSMENTS
 from ui.trend_chart import TrendChart, local_day
 from ui.workspace import (
+    ListModel,
     ParticipantWorkspace,
     TabSpec,
-    _ListModel,
     register_flag_source,
     register_tab,
 )
@@ -57,7 +57,7 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate(_CONTEXT, text)
 
 
-def _alive(obj: Any) -> bool:
+def alive(obj: Any) -> bool:
     return shiboken6.isValid(obj)
 
 
@@ -146,7 +146,7 @@ def change_text(summary: InstrumentSummary) -> str:
     return text
 
 
-class HistoryModel(_ListModel[AssessmentView]):
+class HistoryModel(ListModel[AssessmentView]):
     """Every administration of one instrument, newest first."""
 
     def __init__(self, parent: Any = None) -> None:
@@ -302,7 +302,7 @@ class AssessmentsTab(QWidget):
         )
 
     def _loaded(self, rows: tuple[AssessmentView, ...]) -> None:
-        if not _alive(self):
+        if not alive(self):
             return
         self._loading = False
         self._loaded_once = True
@@ -312,7 +312,7 @@ class AssessmentsTab(QWidget):
             self.reload()
 
     def _load_failed(self, exc: BaseException) -> None:
-        if not _alive(self):
+        if not alive(self):
             return
         self._loading = False
         self.change.setText(messages.describe(exc))
@@ -406,7 +406,7 @@ class AssessmentsTab(QWidget):
         return dialog
 
     def _saved(self, result: AssessmentView) -> None:
-        if _alive(self):
+        if alive(self):
             self.choose(result.instrument)
         self._ctx.notify(AREA_ASSESSMENTS, self._participant_id)
 

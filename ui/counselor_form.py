@@ -30,7 +30,7 @@ from casebook.services.counselors import CounselorDetail
 from ui.caseload_view import setup_table
 from ui.context import AppContext
 from ui.referral_parts import AREA_DIRECTORY, FormDialog, sentence, text_box, value_label
-from ui.workspace import _ListModel
+from ui.workspace import ListModel
 
 _LINE_KEY_RE = re.compile(r"^line (\d+)(?::\s*(.*))?$")
 
@@ -176,7 +176,7 @@ class ImportProblemsDialog(QDialog):
         rows = [(*split_problem_key(key), sentence(text)) for key, text in exc.field_errors.items()]
         rows.sort(key=lambda row: (int(row[0]) if row[0] else 0, row[1]))
         self.rows = rows
-        self.model: _ListModel[tuple[str, str, str]] = _ListModel(
+        self.model: ListModel[tuple[str, str, str]] = ListModel(
             lambda: (_tr("Line"), _tr("Column"), _tr("Problem")),
             (lambda r: r[0], lambda r: r[1], lambda r: r[2]),
             self,

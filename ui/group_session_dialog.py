@@ -51,7 +51,7 @@ from ui.context import AppContext
 from ui.form_parts import FieldMessage, field_column, heading, info_box, ntr, show_field_errors
 from ui.icons import icon
 from ui.note_parts import hint_label
-from ui.workspace import _ListModel
+from ui.workspace import ListModel
 
 AREA_NOTES = "notes"
 # The class name: the context self.tr() uses, so one catalogue section holds them all.
@@ -88,33 +88,27 @@ def _status_text(status: str) -> str:
     return _tr("Signed") if status == "signed" else _tr("Draft")
 
 
-class AttendeesModel(_ListModel[GroupAttendeeNote]):
+class AttendeesModel(ListModel[GroupAttendeeNote]):
     """The attendees the actor may see, with their note's status and author."""
 
     PARTICIPANT, NOTE, AUTHOR = range(3)
 
     def __init__(self, parent: Any = None) -> None:
-        self._author = ""
         super().__init__(
             lambda: (_tr("Participant"), _tr("Note"), _tr("Author")),
             (
                 lambda a: a.participant_name,
                 lambda a: _status_text(a.status),
-                # The service writes every note of a group as its facilitator (only the
-                # facilitator creates the group and adds attendees), so the author of each
-                # note is the facilitator; GroupAttendeeNote does not repeat the name.
-                lambda a: self._author,
+                lambda a: a.author_name,
             ),
             parent,
         )
 
     def set_group(self, detail: GroupSessionDetail) -> None:
-        self._author = detail.facilitator_name
         self.set_rows(detail.attendees)
 
-    @property
-    def author(self) -> str:
-        return self._author
+    def authors(self) -> list[str]:
+        return sorted({self.row_at(row).author_name for row in range(self.rowCount())})
 
 
 @dataclass(frozen=True)
@@ -438,7 +432,7 @@ class GroupSessionDetailDialog(QDialog):
         padding = 24
         for column, values in (
             (AttendeesModel.NOTE, [_status_text("draft"), _status_text("signed")]),
-            (AttendeesModel.AUTHOR, [self.model.author]),
+            (AttendeesModel.AUTHOR, self.model.authors()),
         ):
             title = str(self.model.headerData(column, Qt.Orientation.Horizontal))
             width = max(metrics.horizontalAdvance(v) for v in [title, *values]) + padding

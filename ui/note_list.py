@@ -13,7 +13,7 @@ from casebook.services import notes
 from casebook.services.notes import NoteSummary
 from ui.caseload_model import local_date
 from ui.note_parts import flag_texts, kind_text, local_time, mode_text, status_text
-from ui.workspace import _ListModel
+from ui.workspace import ListModel
 
 _CONTEXT = "Notes"
 
@@ -61,7 +61,7 @@ def risk_flag_source(session: Any, actor: Actor, participant_id: int) -> list[tu
     return flags
 
 
-class NotesModel(_ListModel[NoteSummary]):
+class NotesModel(ListModel[NoteSummary]):
     """A participant's notes: date, kind, mode, duration, author, status, risk flags."""
 
     def __init__(self, parent: Any = None) -> None:

@@ -68,7 +68,7 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("ParticipantForms", text)
 
 
-def _alive(obj: QObject) -> bool:
+def alive(obj: QObject) -> bool:
     # A worker's result can arrive after the user closed the dialog that asked for it.
     return shiboken6.isValid(obj)
 
@@ -563,7 +563,7 @@ def _sentence(text: str) -> str:
 # -- the dialogs around it ------------------------------------------------------------------
 
 
-class _SavingDialog(QDialog):
+class SavingDialog(QDialog):
     """A dialog whose Save runs a service call on the write thread and waits for it."""
 
     saved = Signal(object)
@@ -628,7 +628,7 @@ class _SavingDialog(QDialog):
         self.setCursor(Qt.CursorShape.BusyCursor if saving else Qt.CursorShape.ArrowCursor)
 
     def _save_done(self, result: Any) -> None:
-        if not _alive(self):
+        if not alive(self):
             return
         self._set_saving(False)
         self._mark_saved()
@@ -637,7 +637,7 @@ class _SavingDialog(QDialog):
         self.accept()
 
     def _save_error(self, exc: BaseException) -> None:
-        if not _alive(self):
+        if not alive(self):
             return
         self._set_saving(False)
         self._save_failed(exc)
@@ -664,7 +664,7 @@ class _SavingDialog(QDialog):
         """Save was asked for while something is invalid: show where."""
 
 
-class _ParticipantDialog(_SavingDialog):
+class _ParticipantDialog(SavingDialog):
     """The intake / edit dialog: the form in a scroll area, a hint line and the buttons."""
 
     def __init__(
@@ -898,12 +898,12 @@ class EditParticipantDialog(_ParticipantDialog):
         )
 
     def _reload_failed(self, exc: BaseException) -> None:
-        if _alive(self):
+        if alive(self):
             self.reload_button.setEnabled(True)
             messages.show_error(self, exc)
 
     def _reloaded(self, detail: ParticipantDetail) -> None:
-        if not _alive(self):
+        if not alive(self):
             return
         self.reload_button.setEnabled(True)
         self._detail = detail
@@ -972,7 +972,7 @@ def _short(value: str, limit: int = 60) -> str:
 # -- small action dialogs -------------------------------------------------------------------
 
 
-class _ActionDialog(_SavingDialog):
+class _ActionDialog(SavingDialog):
     """A short form (a few fields) with messages under each and Save disabled while
     something is wrong. Subclasses add fields and provide ``_check`` and ``_call``."""
 
@@ -1401,9 +1401,9 @@ def has_unsaved_input(dialog: QDialog | None) -> bool:
     """Whether *dialog* (one of these forms) is open with changes not saved yet."""
     return (
         dialog is not None
-        and _alive(dialog)
+        and alive(dialog)
         and dialog.isVisible()
-        and isinstance(dialog, _SavingDialog)
+        and isinstance(dialog, SavingDialog)
         and (dialog.is_dirty() or dialog.is_saving)
     )
 

@@ -1,6 +1,6 @@
 """The small form dialog the plan and assessment screens build on, and their questions.
 
-``FormDialog`` is a ``_SavingDialog`` (so the workspace host knows when one is open
+``FormDialog`` is a ``SavingDialog`` (so the workspace host knows when one is open
 with changes) whose fields are validated as the user types, whose Save shows every
 problem under its field, and which puts the service's own field messages in the
 same places. A save refused because someone else saved first (``ConflictError``)
@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from casebook.errors import ConflictError, ValidationError
 from ui import messages
 from ui.context import AppContext
-from ui.participant_forms import DateField, FieldMessage, _SavingDialog
+from ui.participant_forms import DateField, FieldMessage, SavingDialog
 
 #: Areas announced through ``AppContext.notify``.
 AREA_PLAN = "plan"
@@ -84,7 +84,7 @@ def plain_text_edit(rows: int = 3) -> QPlainTextEdit:
     return edit
 
 
-class FormDialog(_SavingDialog):
+class FormDialog(SavingDialog):
     """A form of named fields; subclasses add fields and say what Save calls."""
 
     #: The user chose Reload after a conflict; the screen behind reloads.
@@ -238,7 +238,7 @@ class FormDialog(_SavingDialog):
                 widget.setFocus(Qt.FocusReason.OtherFocusReason)
                 return
 
-    # -- _SavingDialog -------------------------------------------------------------------
+    # -- SavingDialog -------------------------------------------------------------------
 
     def is_dirty(self) -> bool:
         return self.snapshot() != self._initial

@@ -64,7 +64,7 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate(_CONTEXT, text)
 
 
-def _alive(obj: Any) -> bool:
+def alive(obj: Any) -> bool:
     return shiboken6.isValid(obj)
 
 
@@ -216,7 +216,7 @@ class PlanTab(QWidget):
         )
 
     def _loaded(self, state: PlanState) -> None:
-        if not _alive(self):
+        if not alive(self):
             return
         self._loading = False
         self._loaded_once = True
@@ -226,7 +226,7 @@ class PlanTab(QWidget):
             self.reload(self._chosen_version)
 
     def _load_failed(self, exc: BaseException) -> None:
-        if not _alive(self):
+        if not alive(self):
             return
         self._loading = False
         self.state = None
@@ -353,13 +353,13 @@ class PlanTab(QWidget):
         self._update_actions()
 
         def done(result: Any) -> None:
-            if not _alive(self):
+            if not alive(self):
                 return
             self._busy = False
             self._finished(result, lifecycle)
 
         def failed(exc: BaseException) -> None:
-            if not _alive(self):
+            if not alive(self):
                 return
             self._busy = False
             self._failed(exc)

@@ -24,7 +24,7 @@ from casebook.services.referrals import (
 )
 from ui.referral_actions import status_label
 from ui.referral_parts import FlaggedListModel, day, local_day, local_time
-from ui.workspace import _ListModel
+from ui.workspace import ListModel
 
 
 def _tr(text: str) -> str:
@@ -82,7 +82,7 @@ class ReferralTableModel(FlaggedListModel[ReferralSummary]):
         return day(r.follow_up_on)
 
 
-class TimelineModel(_ListModel[ReferralEventView]):
+class TimelineModel(ListModel[ReferralEventView]):
     """The dated events of one referral: who, when, what changed, the note."""
 
     def __init__(self, parent: Any = None) -> None:
@@ -106,7 +106,7 @@ class TimelineModel(_ListModel[ReferralEventView]):
         return _tr("{a} → {b}").format(a=status_label(e.from_status), b=status_label(e.to_status))
 
 
-class DisclosureModel(_ListModel[DisclosureEntry]):
+class DisclosureModel(ListModel[DisclosureEntry]):
     """The accounting of disclosures (42 CFR §2.24 / §2.32)."""
 
     def __init__(self, parent: Any = None) -> None:

@@ -32,9 +32,9 @@ from casebook.errors import ConflictError, ValidationError
 from casebook.services import consents
 from ui import messages
 from ui.context import AppContext
-from ui.participant_forms import FieldMessage, _SavingDialog
+from ui.participant_forms import FieldMessage, SavingDialog
 from ui.theme import flag_colors
-from ui.workspace import _ListModel
+from ui.workspace import ListModel
 
 R = TypeVar("R")
 
@@ -150,7 +150,7 @@ class FactsPanel(QFrame):
             label.setText("—")
 
 
-class FlaggedListModel(_ListModel[R]):
+class FlaggedListModel(ListModel[R]):
     """A read-only table whose rows may carry a flag kind (``ui.theme.FLAG_NAMES``):
     the flagged column is drawn in that flag's colour, and its tooltip says why."""
 
@@ -217,7 +217,7 @@ class CategoryChecks(QWidget):
             box.setToolTip(text)
 
 
-class FormDialog(_SavingDialog):
+class FormDialog(SavingDialog):
     """A form of labelled fields in a scroll area and a message under each field; Save
     goes ahead only when the local checks pass. Service messages land under the field
     they name (or one it is an alias of); the rest under the form.

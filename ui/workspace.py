@@ -87,7 +87,7 @@ AUDIT_LIMIT = 500
 R = TypeVar("R")
 
 
-def _alive(obj: Any) -> bool:
+def alive(obj: Any) -> bool:
     return shiboken6.isValid(obj)
 
 
@@ -197,7 +197,7 @@ def age_on(born: date, today: date) -> int:
 # -- small read-only table models -----------------------------------------------------------
 
 
-class _ListModel(QAbstractTableModel, Generic[R]):
+class ListModel(QAbstractTableModel, Generic[R]):
     """A table over a list of frozen read models; one function per column."""
 
     def __init__(
@@ -266,7 +266,7 @@ def _iso(value: date | None) -> str:
     return value.isoformat() if value else ""
 
 
-class AssignmentHistoryModel(_ListModel[AssignmentEntry]):
+class AssignmentHistoryModel(ListModel[AssignmentEntry]):
     """Who carried the participant, from when to when, and why."""
 
     def __init__(self, parent: Any = None) -> None:
@@ -282,7 +282,7 @@ class AssignmentHistoryModel(_ListModel[AssignmentEntry]):
         )
 
 
-class RecoveryStartHistoryModel(_ListModel[RecoveryStartEntry]):
+class RecoveryStartHistoryModel(ListModel[RecoveryStartEntry]):
     """Every change of the recovery start date."""
 
     def __init__(self, parent: Any = None) -> None:
@@ -386,7 +386,7 @@ def _details_text(details: str) -> str:
     return details
 
 
-class AuditEventModel(_ListModel[AuditEntry]):
+class AuditEventModel(ListModel[AuditEntry]):
     """Audit events about one participant (supervisors and administrators)."""
 
     def __init__(self, parent: Any = None) -> None:
@@ -636,7 +636,7 @@ class ParticipantWorkspace(QWidget):
         )
 
     def _loaded(self, data: WorkspaceData) -> None:
-        if not _alive(self):
+        if not alive(self):
             return
         self._loading = False
         old_title = self.title()
@@ -649,7 +649,7 @@ class ParticipantWorkspace(QWidget):
             self.refresh()
 
     def _load_failed(self, exc: BaseException) -> None:
-        if not _alive(self):
+        if not alive(self):
             return
         self._loading = False
         text = messages.describe(exc)
@@ -1063,7 +1063,7 @@ class ParticipantWorkspace(QWidget):
             self._ctx.notify(AREA_PARTICIPANT, participant_id)
 
         def failed(exc: BaseException) -> None:
-            if _alive(self):
+            if alive(self):
                 messages.show_error(self, exc)
 
         self._ctx.submit(

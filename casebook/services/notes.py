@@ -421,7 +421,12 @@ def _iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def _digest(payload: Mapping[str, object]) -> str:
+def content_digest(payload: Mapping[str, object]) -> str:
+    """SHA-256 of *payload* as canonical JSON: the signature hash of a note or addendum.
+
+    Public for the demo seeder, which signs thousands of notes in bulk and must produce
+    exactly the hashes ``sign_note`` would (the integrity check recomputes them).
+    """
     data = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(data.encode()).hexdigest()
 
@@ -639,7 +644,7 @@ def _sign_problems(note: SessionNote) -> dict[str, str]:
 # --------------------------------------------------------------------------- hashing
 
 
-def _note_payload(note: Any, goals: Iterable[tuple[int, str]], group: Any) -> dict[str, object]:
+def note_payload(note: Any, goals: Iterable[tuple[int, str]], group: Any) -> dict[str, object]:
     """The canonical content of a note. *note* and *group* are ORM objects or plain
     rows with the same attribute names (the integrity check reads rows)."""
     payload: dict[str, object] = {
@@ -672,11 +677,11 @@ def _note_hash(session: Session, note: SessionNote) -> str:
         select(NoteGoal.goal_id, NoteGoal.mark).where(NoteGoal.note_id == note.id)
     ).tuples()
     group = session.get(GroupSession, note.group_session_id) if note.group_session_id else None
-    return _digest(_note_payload(note, goals, group))
+    return content_digest(note_payload(note, goals, group))
 
 
-def _addendum_hash(note_hash: str, a: Any) -> str:
-    return _digest(
+def addendum_hash(note_hash: str, a: Any) -> str:
+    return content_digest(
         {
             "v": _HASH_SCHEME,
             "note_id": a.note_id,
@@ -746,9 +751,9 @@ def _check_rows(session: Session, notes: Sequence[Any]) -> dict[int, tuple[bool,
     for n in notes:
         stored = n.content_hash or ""
         group = groups.get(n.group_session_id) if n.group_session_id is not None else None
-        ok = _digest(_note_payload(n, goals.get(n.id, []), group)) == stored
+        ok = content_digest(note_payload(n, goals.get(n.id, []), group)) == stored
         bad = tuple(
-            a.id for a in addenda.get(n.id, []) if _addendum_hash(stored, a) != a.content_hash
+            a.id for a in addenda.get(n.id, []) if addendum_hash(stored, a) != a.content_hash
         )
         result[n.id] = (ok, bad)
     return result
@@ -1030,7 +1035,7 @@ def add_addendum(
     a = NoteAddendum(
         note_id=note.id, author_id=actor.id, reason=reason, text=body, created_at=utcnow()
     )
-    a.content_hash = _addendum_hash(note.content_hash, a)
+    a.content_hash = addendum_hash(note.content_hash, a)
     session.add(a)
     session.flush()
     log(
@@ -1482,6 +1487,8 @@ class GroupAttendeeNote:
     participant_name: str
     status: str
     version: int
+    author_id: int
+    author_name: str
 
 
 @dataclass(frozen=True)
@@ -1763,12 +1770,13 @@ def _group_detail(session: Session, actor: Actor, group: GroupSession) -> GroupS
             Participant.legal_name,
             SessionNote.status,
             SessionNote.version_id,
+            SessionNote.author_id,
         )
         .join(Participant, Participant.id == SessionNote.participant_id)
         .where(SessionNote.group_session_id == group.id, visible_participants(actor))
         .order_by(Participant.legal_name, SessionNote.id)
     ).all()
-    names = _names(session, [group.facilitator_id])
+    names = _names(session, {group.facilitator_id, *(r[6] for r in rows)})
     return GroupSessionDetail(
         group.id,
         group.topic,
@@ -1778,6 +1786,9 @@ def _group_detail(session: Session, actor: Actor, group: GroupSession) -> GroupS
         group.occurred_at,
         group.duration_minutes,
         group.location,
-        tuple(GroupAttendeeNote(r[0], r[1], r[2] or r[3], r[4], r[5]) for r in rows),
+        tuple(
+            GroupAttendeeNote(r[0], r[1], r[2] or r[3], r[4], r[5], r[6], names.get(r[6], ""))
+            for r in rows
+        ),
         group.version_id,
     )
