@@ -26,6 +26,11 @@ from casebook.services import users
 
 TEST_PASSWORD = "correct horse battery"
 
+# The window tests' shared fixtures and helpers (tests/ui_support.py): a failed assert in
+# them is explained as in a test. (The test modules import it before their pytest_plugins
+# line could have it rewritten.)
+pytest.register_assert_rewrite("ui_support")
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _fast_hashing() -> Iterator[None]:

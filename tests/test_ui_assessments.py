@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 import shiboken6
 from conftest import Staff
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication, QFrame, QLabel, QPushButton, QRadioButton, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QRadioButton, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
+from ui_support import OFFSCREEN_NOISE, WAIT_MS, shown
 
 from casebook.database import Database
 from casebook.measures import BARC_10, GAD_7, PHQ_9, instrument_info
@@ -26,24 +27,20 @@ from casebook.security.permissions import Actor
 from casebook.services import assessments, participants
 from casebook.services.participants import ParticipantFields
 from models import AuditEvent
-from ui import assessments_tab, messages, participant_forms, workspace
+from ui import assessments_tab, workspace
 from ui.assessment_form import AssessmentDialog
 from ui.assessments_tab import AssessmentsTab
 from ui.context import AppContext
-from ui.participant_forms import UnsavedChoice
 from ui.plan_actions import ReasonDialog
-from ui.settings import Settings, install_settings
-from ui.tasks import TaskRunner
 from ui.theme import dark_palette, light_palette
 from ui.trend_chart import TrendChart
 from ui.workspace import ParticipantWorkspace, WorkspaceHost
 
-pytestmark = pytest.mark.qt_log_ignore(
-    r"This plugin does not support propagateSizeHints\(\)",
-    r"This plugin does not support raise\(\)",
-)
+# The shared fixtures (ctx and what it needs) live in ui_support.
+pytest_plugins = ["ui_support"]
 
-WAIT_MS = 10_000
+pytestmark = OFFSCREEN_NOISE
+
 NOW = datetime.now(UTC)
 
 
@@ -58,26 +55,9 @@ def _tab_installed() -> Iterator[None]:
 
 
 @pytest.fixture
-def ctx(
-    qapp: QApplication,
-    db: Database,
-    staff: Staff,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[AppContext]:
-    install_settings(Settings(QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)))
-    errors: list[BaseException] = []
-    monkeypatch.setattr(messages, "show_error", lambda parent, exc, title=None: errors.append(exc))
-    monkeypatch.setattr(
-        participant_forms, "ask_unsaved_changes", lambda parent: UnsavedChoice.DISCARD
-    )
-    runner = TaskRunner()
-    context = AppContext(db, runner=runner)
-    context.set_actor(staff.peer1)
-    yield context
-    assert runner.shutdown(WAIT_MS)
-    install_settings(None)
-    assert errors == [], errors
+def ctx(no_modal_questions: None, ctx: AppContext) -> AppContext:
+    """The shared ctx, with no unsaved-changes question."""
+    return ctx
 
 
 def add_participant(db: Database, actor: Actor) -> int:
@@ -106,10 +86,7 @@ def record(
 def open_tab(
     qtbot: QtBot, ctx: AppContext, pid: int
 ) -> tuple[ParticipantWorkspace, AssessmentsTab]:
-    host = WorkspaceHost(ctx)
-    qtbot.addWidget(host)
-    host.resize(1366, 768)
-    host.show()
+    host = shown(qtbot, WorkspaceHost(ctx))
     space = host.open_participant(pid)
     qtbot.waitUntil(lambda: space.detail is not None, timeout=WAIT_MS)
     tab = space.show_tab("assessments")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from conftest import TEST_PASSWORD, Staff
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+from ui_support import OFFSCREEN_NOISE, app_context, make_window
 
 from casebook.backup import automatic_backup, list_backups, verify_backup
 from casebook.database import Database, open_database
@@ -22,44 +22,22 @@ from casebook.services import users
 from ui import app as app_module
 from ui.context import AppContext
 from ui.login import LoginDialog
-from ui.main_window import DISCARD, MainWindow
-from ui.settings import Settings, install_settings
+from ui.settings import Settings
 from ui.tasks import TaskRunner
 
+# The shared fixtures and helpers live in ui_support.
+pytest_plugins = ["ui_support"]
+
+pytestmark = [pytest.mark.sqlite_only, OFFSCREEN_NOISE]
+
 WAIT_MS = 20_000
-
-pytestmark = [
-    pytest.mark.sqlite_only,
-    pytest.mark.qt_log_ignore(
-        r"This plugin does not support propagateSizeHints\(\)",
-        r"This plugin does not support raise\(\)",
-    ),
-]
-
-
-@pytest.fixture
-def prefs(qapp: QApplication, tmp_path: Path) -> Iterator[Settings]:
-    instance = Settings(QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
-    install_settings(instance)
-    yield instance
-    install_settings(None)
 
 
 @pytest.fixture
 def ctx(qapp: QApplication, db: Database) -> Iterator[AppContext]:
-    context = AppContext(db, runner=TaskRunner())
-    yield context
-    assert context.runner.shutdown(WAIT_MS)
+    with app_context(db, wait_ms=WAIT_MS) as context:
+        yield context
     context.db.close()
-
-
-def window_for(ctx: AppContext, prefs: Settings, qtbot: QtBot, staff: Staff) -> MainWindow:
-    ctx.set_actor(staff.admin)
-    window = MainWindow(ctx, prefs)
-    window.ask_unsaved = lambda _action: DISCARD
-    qtbot.addWidget(window)
-    window.show()
-    return window
 
 
 def usernames(db: Database, staff: Staff) -> set[str]:
@@ -70,7 +48,7 @@ def usernames(db: Database, staff: Staff) -> set[str]:
 def test_only_an_administrator_gets_the_backup_actions(
     qtbot: QtBot, ctx: AppContext, prefs: Settings, staff: Staff
 ) -> None:
-    window = window_for(ctx, prefs, qtbot, staff)
+    window = make_window(ctx, prefs, qtbot, staff.admin)
     assert window.backups.backup_action.isVisible()
     ctx.set_actor(staff.peer1)
     assert not window.backups.backup_action.isVisible()
@@ -80,7 +58,7 @@ def test_only_an_administrator_gets_the_backup_actions(
 def test_back_up_from_the_menu_writes_a_verified_copy(
     qtbot: QtBot, ctx: AppContext, prefs: Settings, staff: Staff, tmp_path: Path
 ) -> None:
-    window = window_for(ctx, prefs, qtbot, staff)
+    window = make_window(ctx, prefs, qtbot, staff.admin)
     target = tmp_path / "menu-backup.db"
     told: list[str] = []
     window.backups.ask_save_path = lambda _p, _t, _s: str(target)
@@ -107,7 +85,7 @@ def test_restore_from_the_menu_replaces_the_data_and_signs_everyone_out(
             password=TEST_PASSWORD,
         )
     assert "newcomer" in usernames(ctx.db, staff)
-    window = window_for(ctx, prefs, qtbot, staff)
+    window = make_window(ctx, prefs, qtbot, staff.admin)
     told: list[str] = []
     window.backups.ask_open_path = lambda _p, _t, _f: str(backup)
     window.backups.confirm = lambda _p, _t, _q: True

@@ -7,23 +7,22 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from conftest import Staff
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+from ui_support import OFFSCREEN_NOISE, WAIT_MS
 
 from casebook.database import Database
 from casebook.security.permissions import Actor
 from casebook.services import caseload, participants
 from casebook.services.caseload import CaseloadRow
 from casebook.services.participants import ParticipantFields
-from ui import messages, participant_forms
+from ui import participant_forms
 from ui.caseload_model import (
     DAYS_IN_RECOVERY,
     FLAG_DUE,
@@ -45,63 +44,19 @@ from ui.caseload_model import (
 from ui.caseload_view import CaseloadView
 from ui.context import AppContext
 from ui.participant_forms import IntakeDialog, TransferDialog, UnsavedChoice
-from ui.settings import Settings, install_settings
-from ui.tasks import TaskRunner
+from ui.settings import Settings
 from ui.team_view import SpecialistSummaryModel, TeamView
 from ui.theme import dark_palette, flag_colors
 
-# The offscreen platform logs these whenever a top-level window is shown or raised;
-# they say nothing about our widgets.
-pytestmark = pytest.mark.qt_log_ignore(
-    r"This plugin does not support propagateSizeHints\(\)",
-    r"This plugin does not support raise\(\)",
-)
+# The shared fixtures (ctx and what it needs) live in ui_support.
+pytest_plugins = ["ui_support"]
 
-WAIT_MS = 10_000
+pytestmark = [OFFSCREEN_NOISE, pytest.mark.usefixtures("no_modal_questions")]
+
 TODAY = date(2025, 3, 14)
 
 
-# -- fixtures --------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def prefs(qapp: QApplication, tmp_path: Path) -> Iterator[Settings]:
-    settings = Settings(QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
-    install_settings(settings)
-    yield settings
-    install_settings(None)
-
-
-@pytest.fixture
-def shown_errors(monkeypatch: pytest.MonkeyPatch) -> list[BaseException]:
-    """Error boxes are modal; record them instead, and fail tests that did not expect one."""
-    errors: list[BaseException] = []
-
-    def record(parent: object, exc: BaseException, title: str | None = None) -> None:
-        errors.append(exc)
-
-    monkeypatch.setattr(messages, "show_error", record)
-    return errors
-
-
-@pytest.fixture(autouse=True)
-def _no_modal_questions(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        participant_forms, "ask_unsaved_changes", lambda parent: UnsavedChoice.DISCARD
-    )
-
-
-@pytest.fixture
-def ctx(
-    qapp: QApplication, db: Database, staff: Staff, prefs: Settings, shown_errors: list
-) -> Iterator[AppContext]:
-    runner = TaskRunner()
-    context = AppContext(db, runner=runner)
-    context.set_actor(staff.peer1)
-    yield context
-    # Workers are joined before the database closes.
-    assert runner.shutdown(WAIT_MS)
-    assert shown_errors == [], shown_errors
+# -- helpers ---------------------------------------------------------------------------------
 
 
 def add_participant(

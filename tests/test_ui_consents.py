@@ -1,7 +1,4 @@
-"""The Consents tab and the consent header flags, on a real encrypted database.
-
-The fixtures here are shared with test_ui_referrals.py and test_ui_directory.py.
-"""
+"""The Consents tab and the consent header flags, on a real encrypted database."""
 
 from __future__ import annotations
 
@@ -9,162 +6,40 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from conftest import Staff
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
+from ui_support import (
+    LONG_NAME,
+    OFFSCREEN_NOISE,
+    WAIT_MS,
+    add_consent,
+    add_counselor,
+    add_participant,
+    open_workspace,
+    wait_flags,
+)
 
 from casebook.database import Database
-from casebook.security.permissions import Actor
-from casebook.services import consents, counselors, participants
-from casebook.services.consents import ConsentDetail, ConsentFields
-from casebook.services.participants import ParticipantFields
-from ui import messages, participant_forms
 from ui.consent_form import ConsentDialog, ConsentEnteredInErrorDialog, RevokeConsentDialog
 from ui.consents_tab import ConsentsTab
 from ui.context import AppContext
-from ui.main_window import PAGES
-from ui.participant_forms import UnsavedChoice
-from ui.referrals_tab import install
-from ui.settings import Settings, install_settings
-from ui.tasks import TaskRunner
-from ui.workspace import FLAG_SOURCES, WORKSPACE_TABS, ParticipantWorkspace, WorkspaceHost
+from ui.workspace import ParticipantWorkspace
 
-pytestmark = pytest.mark.qt_log_ignore(
-    r"This plugin does not support propagateSizeHints\(\)",
-    r"This plugin does not support raise\(\)",
-)
+# The shared fixtures and helpers live in ui_support.
+pytest_plugins = ["ui_support"]
 
-WAIT_MS = 10_000
-LONG_NAME = "Zoë Nguyễn-Łukasz Ødegaard-Þórsdóttir"
-
-
-# -- shared fixtures and helpers -------------------------------------------------------------
+pytestmark = OFFSCREEN_NOISE
 
 
 @pytest.fixture
-def prefs(qapp: QApplication, tmp_path: Path) -> Iterator[Settings]:
-    settings = Settings(QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
-    install_settings(settings)
-    yield settings
-    install_settings(None)
-
-
-@pytest.fixture
-def shown_errors(monkeypatch: pytest.MonkeyPatch) -> list[BaseException]:
-    errors: list[BaseException] = []
-
-    def record(parent: object, exc: BaseException, title: str | None = None) -> None:
-        errors.append(exc)
-
-    monkeypatch.setattr(messages, "show_error", record)
-    return errors
-
-
-@pytest.fixture
-def no_modal_questions(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        participant_forms, "ask_unsaved_changes", lambda parent: UnsavedChoice.DISCARD
-    )
-
-
-@pytest.fixture
-def ctx(
-    qapp: QApplication,
-    db: Database,
-    staff: Staff,
-    prefs: Settings,
-    shown_errors: list,
-    no_modal_questions: None,
-) -> Iterator[AppContext]:
-    # Registration is global: put it back afterwards, so other test files see the
-    # window as they built it.
-    saved = (list(WORKSPACE_TABS), list(FLAG_SOURCES), list(PAGES))
-    install()
-    runner = TaskRunner()
-    context = AppContext(db, runner=runner)
-    context.set_actor(staff.peer1)
-    yield context
-    assert runner.shutdown(WAIT_MS)
-    WORKSPACE_TABS[:], FLAG_SOURCES[:], PAGES[:] = saved
-    assert shown_errors == [], shown_errors
-
-
-def add_participant(db: Database, actor: Actor, legal_name: str = LONG_NAME) -> int:
-    with db.session() as session:
-        return participants.create_participant(
-            session,
-            actor,
-            ParticipantFields(
-                record_number="",
-                legal_name=legal_name,
-                preferred_name="",
-                pronouns="they/them",
-                phone="555 0100",
-                date_of_birth=date(1990, 2, 3),
-                intake_date=date.today() - timedelta(days=60),
-            ),
-        ).id
-
-
-def add_counselor(db: Database, actor: Actor, name: str, **raw: object) -> int:
-    with db.session() as session:
-        return counselors.create_counselor(
-            session, actor, counselors.parse_counselor_fields({"name": name, **raw})
-        ).id
-
-
-def add_consent(
-    db: Database,
-    actor: Actor,
-    participant_id: int,
-    counselor_id: int | None,
-    *,
-    expires_in: int = 365,
-    categories: tuple[str, ...] = ("contact_details", "substance_use", "referral_reason"),
-) -> ConsentDetail:
-    with db.session() as session:
-        return consents.create_consent(
-            session,
-            actor,
-            participant_id,
-            ConsentFields(
-                patient_name=LONG_NAME,
-                discloser="Riverbend Peer Recovery Center",
-                information="Contact details, substance use history, the referral reason.",
-                information_categories=categories,
-                recipient_counselor_id=counselor_id,
-                purpose="Referral to counseling",
-                revocation_statement=consents.STANDARD_REVOCATION_STATEMENT,
-                expires_on=date.today() + timedelta(days=expires_in),
-                signed_by=LONG_NAME,
-                signer_relationship="self",
-                signed_on=date.today() - timedelta(days=3),
-            ),
-        )
-
-
-def open_workspace(
-    qtbot: QtBot, ctx: AppContext, participant_id: int
-) -> tuple[WorkspaceHost, ParticipantWorkspace]:
-    host = WorkspaceHost(ctx)
-    qtbot.addWidget(host)
-    host.resize(1366, 768)
-    host.show()
-    with qtbot.waitSignal(host.workspace_created, timeout=WAIT_MS) as created:
-        host.open_participant(participant_id)
-    workspace = created.args[0]
-    qtbot.waitUntil(lambda: workspace.detail is not None, timeout=WAIT_MS)
-    return host, workspace
-
-
-def wait_flags(qtbot: QtBot, workspace: ParticipantWorkspace, check: object) -> None:
-    qtbot.waitUntil(lambda: check(workspace.flag_texts()), timeout=WAIT_MS)  # type: ignore[operator]
+def ctx(no_modal_questions: None, referrals_installed: None, ctx: AppContext) -> AppContext:
+    """The shared ctx, with the Referrals and Consents tabs and the directory page installed
+    (``referrals_tab.install``), and no unsaved-changes question."""
+    return ctx
 
 
 def consents_tab(qtbot: QtBot, workspace: ParticipantWorkspace) -> ConsentsTab:

@@ -12,9 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import Staff
 from pytestqt.qtbot import QtBot
-from test_ui_consents import (
-    add_counselor,
-)
+from ui_support import OFFSCREEN_NOISE, WAIT_MS, add_counselor, shown
 
 from casebook.database import Database
 from casebook.services import counselors
@@ -24,23 +22,23 @@ from ui.counselor_form import CounselorDialog, ImportPreviewDialog, split_proble
 from ui.directory_page import DirectoryPage
 from ui.main_window import PAGES
 
-# The shared fixtures (ctx and what it needs) live in test_ui_consents.
-pytest_plugins = ["test_ui_consents"]
+# The shared fixtures and helpers live in ui_support.
+pytest_plugins = ["ui_support"]
 
-pytestmark = pytest.mark.qt_log_ignore(
-    r"This plugin does not support propagateSizeHints\(\)",
-    r"This plugin does not support raise\(\)",
-)
+pytestmark = OFFSCREEN_NOISE
 
-WAIT_MS = 10_000
 HEADER = "name,organisation,credentials,phone,email,specialties,languages,accepting_new_clients\n"
 
 
+@pytest.fixture
+def ctx(no_modal_questions: None, referrals_installed: None, ctx: AppContext) -> AppContext:
+    """The shared ctx, with the Referrals and Consents tabs and the directory page installed
+    (``referrals_tab.install``), and no unsaved-changes question."""
+    return ctx
+
+
 def open_page(qtbot: QtBot, ctx: AppContext) -> DirectoryPage:
-    page = DirectoryPage(ctx)
-    qtbot.addWidget(page)
-    page.resize(1366, 768)
-    page.show()
+    page = shown(qtbot, DirectoryPage(ctx))
     qtbot.waitUntil(lambda: page.loaded, timeout=WAIT_MS)
     return page
 

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QAbstractItemModel, QSettings
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtCore import QAbstractItemModel
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
+from ui_support import OFFSCREEN_NOISE, app_context, shown
 
 from casebook.database import Database, create_database
 from casebook.db import DatabaseLocation
@@ -30,17 +31,13 @@ from ui.directory_page import DirectoryPage
 from ui.note_search_page import NoteSearchPage
 from ui.pages import install_all
 from ui.review_page import ReviewPage
-from ui.settings import Settings, install_settings
-from ui.tasks import TaskRunner
+from ui.settings import Settings
 from ui.workspace import WorkspaceHost
 
-pytestmark = [
-    pytest.mark.sqlite_only,
-    pytest.mark.qt_log_ignore(
-        r"This plugin does not support propagateSizeHints\(\)",
-        r"This plugin does not support raise\(\)",
-    ),
-]
+# The shared fixtures and helpers live in ui_support.
+pytest_plugins = ["ui_support"]
+
+pytestmark = [pytest.mark.sqlite_only, OFFSCREEN_NOISE]
 WAIT_MS = 20_000
 PASSWORD = "demo passphrase for models"
 
@@ -63,20 +60,9 @@ def sign_in(db: Database, username: str) -> Actor:
 
 
 @pytest.fixture
-def ctx(qapp: QApplication, clinic: Database, tmp_path: Path) -> Iterator[AppContext]:
-    install_settings(Settings(QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)))
-    context = AppContext(clinic, runner=TaskRunner())
-    context.set_actor(sign_in(clinic, "peer1"))
-    yield context
-    assert context.runner.shutdown(WAIT_MS)
-    install_settings(None)
-
-
-def shown(qtbot: QtBot, widget: QWidget) -> QWidget:
-    qtbot.addWidget(widget)
-    widget.resize(1366, 768)
-    widget.show()
-    return widget
+def ctx(qapp: QApplication, clinic: Database, prefs: Settings) -> Iterator[AppContext]:
+    with app_context(clinic, sign_in(clinic, "peer1"), wait_ms=WAIT_MS) as context:
+        yield context
 
 
 def check_filled(qtbot: QtBot, tester: Any, model: QAbstractItemModel) -> None:
@@ -117,7 +103,7 @@ def test_the_notes_and_assessment_tab_models(
 
 def test_the_directory_model(qtbot: QtBot, qtmodeltester: Any, ctx: AppContext) -> None:
     page = shown(qtbot, DirectoryPage(ctx))
-    check_filled(qtbot, qtmodeltester, page.model)  # type: ignore[attr-defined]
+    check_filled(qtbot, qtmodeltester, page.model)
 
 
 def test_the_search_results_model(qtbot: QtBot, qtmodeltester: Any, ctx: AppContext) -> None:

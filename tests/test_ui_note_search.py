@@ -13,15 +13,23 @@ import logging
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import Staff
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
+from ui_support import (
+    OFFSCREEN_NOISE,
+    WAIT_MS,
+    app_context,
+    make_participant,
+    settle,
+    shown,
+    window_for,
+)
 
 import ui.note_search_page as page_module
 from casebook.database import Database
@@ -29,57 +37,28 @@ from casebook.errors import ValidationError
 from casebook.security.permissions import Actor
 from casebook.services import note_search
 from casebook.services import notes as N
-from casebook.services import participants as P
 from models import AuditEvent
 from ui.context import AppContext
-from ui.main_window import DISCARD, PAGES, MainWindow
+from ui.main_window import PAGES
 from ui.note_lists import SearchResultsModel
 from ui.note_search_page import NoteSearchPage
-from ui.pages import PARTICIPANT_PAGE, install_all
-from ui.settings import Settings, install_settings
-from ui.tasks import TaskRunner
+from ui.pages import PARTICIPANT_PAGE
+from ui.settings import Settings
 from ui.workspace import WorkspaceHost
 
-WAIT_MS = 10_000
+# The shared fixtures and helpers live in ui_support.
+pytest_plugins = ["ui_support"]
 
-pytestmark = pytest.mark.qt_log_ignore(
-    r"This plugin does not support propagateSizeHints\(\)",
-    r"This plugin does not support raise\(\)",
-)
+pytestmark = OFFSCREEN_NOISE
 
 
 # -- helpers --------------------------------------------------------------------------------
 
 
 @pytest.fixture
-def prefs(qapp: QApplication, tmp_path: Path) -> Iterator[Settings]:
-    instance = Settings(QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
-    install_settings(instance)
-    yield instance
-    install_settings(None)
-
-
-@pytest.fixture
 def ctx(qapp: QApplication, db: Database, staff: Staff) -> Iterator[AppContext]:
-    context = AppContext(db, runner=TaskRunner())
-    context.set_actor(staff.peer1)
-    yield context
-    assert context.runner.shutdown(WAIT_MS)
-
-
-def settle(ctx: AppContext, qtbot: QtBot) -> None:
-    for _ in range(50):
-        assert ctx.runner.wait_all(WAIT_MS)
-        qtbot.wait(5)
-        if ctx.runner.active_count == 0:
-            return
-    raise AssertionError("tasks kept coming")
-
-
-def make_participant(db: Database, actor: Actor, name: str) -> int:
-    with db.session() as s:
-        fields = P.parse_participant_fields({"legal_name": name, "date_of_birth": "1990-01-02"})
-        return P.create_participant(s, actor, fields).id
+    with app_context(db, staff.peer1) as context:
+        yield context
 
 
 def note(
@@ -119,10 +98,7 @@ def search_events(db: Database) -> list[dict[str, Any]]:
 
 
 def make_page(qtbot: QtBot, ctx: AppContext) -> NoteSearchPage:
-    page = NoteSearchPage(ctx)
-    qtbot.addWidget(page)
-    page.resize(1366, 768)
-    page.show()
+    page = shown(qtbot, NoteSearchPage(ctx))
     settle(ctx, qtbot)  # the filter choices
     return page
 
@@ -138,18 +114,6 @@ def participants_shown(page: NoteSearchPage) -> list[str]:
     return [
         model.index(row, SearchResultsModel.PARTICIPANT).data() for row in range(model.rowCount())
     ]
-
-
-def window_for(ctx: AppContext, prefs: Settings, qtbot: QtBot, actor: Actor) -> MainWindow:
-    install_all()
-    ctx.set_actor(actor)
-    window = MainWindow(ctx, prefs)
-    window.ask_unsaved = lambda _action: DISCARD
-    qtbot.addWidget(window)
-    window.resize(1366, 768)
-    window.show()
-    settle(ctx, qtbot)
-    return window
 
 
 # -- finding --------------------------------------------------------------------------------

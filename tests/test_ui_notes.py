@@ -10,20 +10,20 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from conftest import Staff
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
+from ui_support import LONG_NAME, OFFSCREEN_NOISE, WAIT_MS
 
 from casebook.database import Database
 from casebook.security.permissions import Actor
 from casebook.services import note_templates, notes, participants
 from casebook.services.participants import ParticipantFields
 from models import Goal, RecoveryPlan
-from ui import messages, note_autosave, note_editor, note_form, notes_tab, participant_forms
+from ui import note_autosave, note_editor, note_form, notes_tab, participant_forms
 from ui.context import AppContext
 from ui.main_window import DISCARD, PARTICIPANT_PAGE, MainWindow, PageSpec
 from ui.note_editor import NoteEditor
@@ -31,8 +31,7 @@ from ui.note_tools import GroupSessionDialog
 from ui.note_view import ReasonDialog
 from ui.notes_tab import NotesTab
 from ui.participant_forms import UnsavedChoice
-from ui.settings import Settings, install_settings
-from ui.tasks import TaskRunner
+from ui.settings import Settings
 from ui.workspace import (
     FLAG_SOURCES,
     WORKSPACE_TABS,
@@ -42,34 +41,17 @@ from ui.workspace import (
     register_tab,
 )
 
-pytestmark = pytest.mark.qt_log_ignore(
-    r"This plugin does not support propagateSizeHints\(\)",
-    r"This plugin does not support raise\(\)",
-)
+# The shared fixtures (ctx and what it needs) live in ui_support.
+pytest_plugins = ["ui_support"]
 
-WAIT_MS = 10_000
-LONG_NAME = "Zoë Nguyễn-Łukasz Ødegaard-Þórsdóttir"
+pytestmark = OFFSCREEN_NOISE
+
 GIRP = {
     "goal": "Stable housing",
     "intervention": "Reviewed the housing applications together",
     "response": "Zoë filled in two forms and felt hopeful",
     "plan": "Call the housing office on Monday",
 }
-
-
-@pytest.fixture
-def prefs(qapp: QApplication, tmp_path: Path) -> Iterator[Settings]:
-    settings = Settings(QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
-    install_settings(settings)
-    yield settings
-    install_settings(None)
-
-
-@pytest.fixture
-def shown_errors(monkeypatch: pytest.MonkeyPatch) -> list[BaseException]:
-    errors: list[BaseException] = []
-    monkeypatch.setattr(messages, "show_error", lambda parent, exc, title=None: errors.append(exc))
-    return errors
 
 
 @pytest.fixture(autouse=True)
@@ -85,17 +67,6 @@ def _quick_and_quiet(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     WORKSPACE_TABS[:] = tabs
     FLAG_SOURCES[:] = sources
-
-
-@pytest.fixture
-def ctx(
-    qapp: QApplication, db: Database, staff: Staff, prefs: Settings, shown_errors: list
-) -> Iterator[AppContext]:
-    context = AppContext(db, runner=TaskRunner())
-    context.set_actor(staff.peer1)
-    yield context
-    assert context.runner.shutdown(WAIT_MS)
-    assert shown_errors == [], shown_errors
 
 
 def add_participant(db: Database, actor: Actor, name: str = LONG_NAME) -> int:

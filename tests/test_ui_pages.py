@@ -9,72 +9,33 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 from conftest import Staff
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+from ui_support import OFFSCREEN_NOISE, WAIT_MS, app_context, nav_titles, settle, window_for
 
 from casebook.database import Database
-from casebook.security.permissions import Actor
 from casebook.services import participants
 from casebook.services.participants import ParticipantFields
 from ui.caseload_view import CaseloadView
 from ui.context import AppContext
-from ui.main_window import DISCARD, PAGES, MainWindow
+from ui.main_window import PAGES
 from ui.pages import PARTICIPANT_PAGE, install_all
-from ui.settings import Settings, install_settings
-from ui.tasks import TaskRunner
+from ui.settings import Settings
 from ui.workspace import WorkspaceHost
 
-WAIT_MS = 10_000
+# The shared fixtures and helpers live in ui_support.
+pytest_plugins = ["ui_support"]
 
-pytestmark = pytest.mark.qt_log_ignore(
-    r"This plugin does not support propagateSizeHints\(\)",
-    r"This plugin does not support raise\(\)",
-)
-
-
-@pytest.fixture
-def prefs(qapp: QApplication, tmp_path: Path) -> Iterator[Settings]:
-    instance = Settings(QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
-    install_settings(instance)
-    yield instance
-    install_settings(None)
+pytestmark = OFFSCREEN_NOISE
 
 
 @pytest.fixture
 def ctx(qapp: QApplication, db: Database) -> Iterator[AppContext]:
-    context = AppContext(db, runner=TaskRunner())
-    yield context
-    assert context.runner.shutdown(WAIT_MS)
-
-
-def settle(ctx: AppContext, qtbot: QtBot) -> None:
-    for _ in range(50):
-        assert ctx.runner.wait_all(WAIT_MS)
-        qtbot.wait(5)
-        if ctx.runner.active_count == 0:
-            return
-    raise AssertionError("tasks kept coming")
-
-
-def window_for(ctx: AppContext, prefs: Settings, qtbot: QtBot, actor: Actor) -> MainWindow:
-    install_all()
-    ctx.set_actor(actor)
-    window = MainWindow(ctx, prefs)
-    window.ask_unsaved = lambda _action: DISCARD
-    qtbot.addWidget(window)
-    window.resize(1366, 768)
-    window.show()
-    settle(ctx, qtbot)
-    return window
-
-
-def nav_titles(window: MainWindow) -> list[str]:
-    return [window.nav.item(row).text() for row in range(window.nav.count())]
+    with app_context(db) as context:
+        yield context
 
 
 def test_every_registered_page_has_its_own_shortcut() -> None:

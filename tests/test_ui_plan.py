@@ -14,9 +14,7 @@ from pathlib import Path
 import pytest
 import shiboken6
 from conftest import Staff
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
-    QApplication,
     QCheckBox,
     QComboBox,
     QLabel,
@@ -24,6 +22,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
 )
 from pytestqt.qtbot import QtBot
+from ui_support import OFFSCREEN_NOISE, WAIT_MS, shown
 
 from casebook.database import Database
 from casebook.security.permissions import Actor
@@ -31,23 +30,21 @@ from casebook.services import participants, plans
 from casebook.services import plan_editing as E
 from casebook.services.participants import ParticipantFields
 from casebook.services.plan_editing import GoalInput
-from ui import messages, participant_forms, plan_forms, plan_tab, workspace
+from ui import participant_forms, plan_forms, plan_tab, workspace
 from ui.context import AppContext
 from ui.participant_forms import DateField, UnsavedChoice
 from ui.plan_actions import ActivateDialog, RateGoalDialog
 from ui.plan_editor import GoalDialog, PlanDetailsDialog, StepDialog
 from ui.plan_forms import FormDialog
 from ui.plan_tab import PlanTab
-from ui.settings import Settings, install_settings
-from ui.tasks import TaskRunner
+from ui.settings import Settings
 from ui.workspace import ParticipantWorkspace, WorkspaceHost
 
-pytestmark = pytest.mark.qt_log_ignore(
-    r"This plugin does not support propagateSizeHints\(\)",
-    r"This plugin does not support raise\(\)",
-)
+# The shared fixtures (ctx and what it needs) live in ui_support.
+pytest_plugins = ["ui_support"]
 
-WAIT_MS = 10_000
+pytestmark = OFFSCREEN_NOISE
+
 TODAY = date.today()
 
 
@@ -59,21 +56,6 @@ def _plan_tab_installed() -> Iterator[None]:
     yield
     workspace.WORKSPACE_TABS[:] = tabs
     workspace.FLAG_SOURCES[:] = sources
-
-
-@pytest.fixture
-def prefs(qapp: QApplication, tmp_path: Path) -> Iterator[Settings]:
-    settings = Settings(QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
-    install_settings(settings)
-    yield settings
-    install_settings(None)
-
-
-@pytest.fixture
-def shown_errors(monkeypatch: pytest.MonkeyPatch) -> list[BaseException]:
-    errors: list[BaseException] = []
-    monkeypatch.setattr(messages, "show_error", lambda parent, exc, title=None: errors.append(exc))
-    return errors
 
 
 @pytest.fixture
@@ -94,20 +76,9 @@ def _confirm_yes(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def ctx(
-    qapp: QApplication,
-    db: Database,
-    staff: Staff,
-    prefs: Settings,
-    shown_errors: list[BaseException],
-    unsaved_answers: list[UnsavedChoice],
-) -> Iterator[AppContext]:
-    runner = TaskRunner()
-    context = AppContext(db, runner=runner)
-    context.set_actor(staff.peer1)
-    yield context
-    assert runner.shutdown(WAIT_MS)
-    assert shown_errors == [], shown_errors
+def ctx(unsaved_answers: list[UnsavedChoice], ctx: AppContext) -> AppContext:
+    """The shared ctx, the unsaved-changes question answered from ``unsaved_answers``."""
+    return ctx
 
 
 def add_participant(db: Database, actor: Actor, name: str = "Zoë Nguyễn-Łukasz") -> int:
@@ -127,10 +98,7 @@ def add_participant(db: Database, actor: Actor, name: str = "Zoë Nguyễn-Łuka
 def open_plan(
     qtbot: QtBot, ctx: AppContext, pid: int
 ) -> tuple[WorkspaceHost, ParticipantWorkspace, PlanTab]:
-    host = WorkspaceHost(ctx)
-    qtbot.addWidget(host)
-    host.resize(1366, 768)
-    host.show()
+    host = shown(qtbot, WorkspaceHost(ctx))
     space = host.open_participant(pid)
     qtbot.waitUntil(lambda: space.detail is not None, timeout=WAIT_MS)
     tab = space.show_tab("plan")

@@ -12,27 +12,23 @@ from pathlib import Path
 
 import pytest
 from conftest import Staff
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 from test_reports import Clinic, build_clinic, pages, squash
+from ui_support import OFFSCREEN_NOISE, app_context, shown
 
 from casebook.database import Database
 from ui import consents_tab, notes_tab, plan_tab, referrals_tab
 from ui.context import AppContext
 from ui.main_window import PAGES
 from ui.print_preview import PrintPreviewDialog
-from ui.settings import Settings, install_settings
-from ui.tasks import TaskRunner
+from ui.settings import Settings
 from ui.workspace import FLAG_SOURCES, WORKSPACE_TABS, ParticipantWorkspace, WorkspaceHost
 
-pytestmark = [
-    pytest.mark.sqlite_only,
-    pytest.mark.qt_log_ignore(
-        r"This plugin does not support propagateSizeHints\(\)",
-        r"This plugin does not support raise\(\)",
-    ),
-]
+# The shared fixtures and helpers live in ui_support.
+pytest_plugins = ["ui_support"]
+
+pytestmark = [pytest.mark.sqlite_only, OFFSCREEN_NOISE]
 WAIT_MS = 20_000
 
 
@@ -46,22 +42,15 @@ def feature_tabs() -> Iterator[None]:
 
 
 @pytest.fixture
-def ctx(qapp: QApplication, db: Database, staff: Staff, tmp_path: Path) -> Iterator[AppContext]:
-    install_settings(Settings(QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)))
-    context = AppContext(db, runner=TaskRunner())
-    context.set_actor(staff.peer1)
-    yield context
-    assert context.runner.shutdown(WAIT_MS)
-    install_settings(None)
+def ctx(qapp: QApplication, db: Database, staff: Staff, prefs: Settings) -> Iterator[AppContext]:
+    with app_context(db, staff.peer1, wait_ms=WAIT_MS) as context:
+        yield context
 
 
 @pytest.fixture
 def workspace(qtbot: QtBot, ctx: AppContext, db: Database, staff: Staff) -> ParticipantWorkspace:
     clinic: Clinic = build_clinic(db, staff)
-    host = WorkspaceHost(ctx)
-    qtbot.addWidget(host)
-    host.resize(1366, 768)
-    host.show()
+    host = shown(qtbot, WorkspaceHost(ctx))
     opened = host.open_participant(clinic.zoe)
     qtbot.waitUntil(lambda: opened.detail is not None, timeout=WAIT_MS)
     return opened

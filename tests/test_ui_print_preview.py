@@ -15,12 +15,13 @@ from typing import Any
 import pytest
 from conftest import Staff
 from pypdf import PdfReader
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 from test_reports import Clinic, all_text, build_clinic
+from ui_support import OFFSCREEN_NOISE, app_context, record_errors, shown
 
 from casebook.database import Database
 from casebook.reports.caseload import build_caseload_report
@@ -30,14 +31,13 @@ from ui import print_preview
 from ui.context import AppContext
 from ui.print_preview import PrintPreviewDialog, SummaryOptionsDialog, open_report
 from ui.reports_page import ReportsPage
-from ui.settings import Settings, install_settings
-from ui.tasks import TaskRunner
+from ui.settings import Settings
 from ui.workspace import ParticipantWorkspace
 
-pytestmark = pytest.mark.qt_log_ignore(
-    r"This plugin does not support propagateSizeHints\(\)",
-    r"This plugin does not support raise\(\)",
-)
+# The shared fixtures and helpers live in ui_support.
+pytest_plugins = ["ui_support"]
+
+pytestmark = OFFSCREEN_NOISE
 WAIT_MS = 20_000
 
 
@@ -48,33 +48,19 @@ def clinic(db: Database, staff: Staff) -> Clinic:
 
 @pytest.fixture
 def shown_errors(monkeypatch: pytest.MonkeyPatch) -> list[BaseException]:
-    errors: list[BaseException] = []
-
-    def record(parent: object, exc: BaseException, title: str | None = None) -> None:
-        errors.append(exc)
-
-    monkeypatch.setattr(print_preview, "show_error", record)
-    return errors
+    """The error boxes the print preview would have shown."""
+    return record_errors(monkeypatch, print_preview)
 
 
 @pytest.fixture
-def ctx(qapp: QApplication, db: Database, staff: Staff, tmp_path: Path) -> Iterator[AppContext]:
-    install_settings(Settings(QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)))
-    runner = TaskRunner()
-    context = AppContext(db, runner=runner)
-    context.set_actor(staff.supervisor)
-    yield context
-    assert runner.shutdown(WAIT_MS)
-    install_settings(None)
+def ctx(qapp: QApplication, db: Database, staff: Staff, prefs: Settings) -> Iterator[AppContext]:
+    with app_context(db, staff.supervisor, wait_ms=WAIT_MS) as context:
+        yield context
 
 
 @pytest.fixture
 def host(qtbot: QtBot) -> QWidget:
-    widget = QWidget()
-    qtbot.addWidget(widget)
-    widget.resize(1366, 768)
-    widget.show()
-    return widget
+    return shown(qtbot, QWidget())
 
 
 def caseload_build(profile: str = "minimum") -> Any:
@@ -161,10 +147,7 @@ def test_a_refused_report_shows_a_message_and_leaves_nothing_behind(
 def test_reports_page_prints_the_chosen_specialists(
     qtbot: QtBot, ctx: AppContext, staff: Staff, clinic: Clinic, tmp_path: Path
 ) -> None:
-    page = ReportsPage(ctx)
-    qtbot.addWidget(page)
-    page.resize(1366, 768)
-    page.show()
+    page = shown(qtbot, ReportsPage(ctx))
     qtbot.waitUntil(lambda: page.specialists.count() >= 2, timeout=WAIT_MS)
     names = [page.specialists.item(i).text() for i in range(page.specialists.count())]
     assert any(n.startswith("Quinn Peer") for n in names)
@@ -186,10 +169,7 @@ def test_workspace_print_summary_asks_how_many_notes(
     qtbot: QtBot, ctx: AppContext, staff: Staff, clinic: Clinic, tmp_path: Path
 ) -> None:
     ctx.set_actor(staff.peer1)
-    workspace = ParticipantWorkspace(ctx, clinic.zoe)
-    qtbot.addWidget(workspace)
-    workspace.resize(1366, 768)
-    workspace.show()
+    workspace = shown(qtbot, ParticipantWorkspace(ctx, clinic.zoe))
     workspace.open()
     qtbot.waitUntil(lambda: workspace.print_action.isEnabled(), timeout=WAIT_MS)
     assert workspace.print_action.shortcut().toString() == "Ctrl+P"

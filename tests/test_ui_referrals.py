@@ -15,7 +15,9 @@ import pytest
 from conftest import Staff
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
-from test_ui_consents import (
+from ui_support import (
+    OFFSCREEN_NOISE,
+    WAIT_MS,
     add_consent,
     add_counselor,
     add_participant,
@@ -33,16 +35,19 @@ from ui.referral_models import TimelineModel
 from ui.referrals_tab import ReferralsTab
 from ui.workspace import ParticipantWorkspace
 
-# The shared fixtures (ctx and what it needs) live in test_ui_consents.
-pytest_plugins = ["test_ui_consents"]
+# The shared fixtures and helpers live in ui_support.
+pytest_plugins = ["ui_support"]
 
-pytestmark = pytest.mark.qt_log_ignore(
-    r"This plugin does not support propagateSizeHints\(\)",
-    r"This plugin does not support raise\(\)",
-)
+pytestmark = OFFSCREEN_NOISE
 
-WAIT_MS = 10_000
 ANA = "Dr Ana Lima, LCSW (Riverbend Clinic)"
+
+
+@pytest.fixture
+def ctx(no_modal_questions: None, referrals_installed: None, ctx: AppContext) -> AppContext:
+    """The shared ctx, with the Referrals and Consents tabs and the directory page installed
+    (``referrals_tab.install``), and no unsaved-changes question."""
+    return ctx
 
 
 def referrals_tab(qtbot: QtBot, workspace: ParticipantWorkspace) -> ReferralsTab:

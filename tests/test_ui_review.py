@@ -10,80 +10,49 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from conftest import Staff
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
+from ui_support import (
+    OFFSCREEN_NOISE,
+    WAIT_MS,
+    app_context,
+    make_participant,
+    nav_titles,
+    settle,
+    window_for,
+)
 
 from casebook.database import Database
 from casebook.security.permissions import Actor
 from casebook.services import notes as N
-from casebook.services import participants as P
 from models import AuditEvent
-from ui import messages
 from ui.context import AppContext
-from ui.main_window import DISCARD, PAGES, MainWindow
+from ui.main_window import PAGES
 from ui.note_lists import NoteQueueModel
-from ui.pages import PARTICIPANT_PAGE, install_all
+from ui.pages import PARTICIPANT_PAGE
 from ui.review_page import ReviewPage
-from ui.settings import Settings, install_settings
-from ui.tasks import TaskRunner
+from ui.settings import Settings
 from ui.team_view import SpecialistSummaryModel, TeamView
 from ui.workspace import WorkspaceHost
 
-WAIT_MS = 10_000
+# The shared fixtures and helpers live in ui_support.
+pytest_plugins = ["ui_support"]
 
-pytestmark = pytest.mark.qt_log_ignore(
-    r"This plugin does not support propagateSizeHints\(\)",
-    r"This plugin does not support raise\(\)",
-)
-
-
-@pytest.fixture
-def prefs(qapp: QApplication, tmp_path: Path) -> Iterator[Settings]:
-    instance = Settings(QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
-    install_settings(instance)
-    yield instance
-    install_settings(None)
-
-
-@pytest.fixture
-def shown_errors(monkeypatch: pytest.MonkeyPatch) -> list[BaseException]:
-    errors: list[BaseException] = []
-    monkeypatch.setattr(
-        messages, "show_error", lambda _parent, exc, _title=None: errors.append(exc)
-    )
-    return errors
+pytestmark = OFFSCREEN_NOISE
 
 
 @pytest.fixture
 def ctx(
     qapp: QApplication, db: Database, staff: Staff, shown_errors: list[BaseException]
 ) -> Iterator[AppContext]:
-    context = AppContext(db, runner=TaskRunner())
-    context.set_actor(staff.supervisor)
-    yield context
-    assert context.runner.shutdown(WAIT_MS)
+    with app_context(db, staff.supervisor) as context:
+        yield context
     assert shown_errors == []
-
-
-def settle(ctx: AppContext, qtbot: QtBot) -> None:
-    for _ in range(50):
-        assert ctx.runner.wait_all(WAIT_MS)
-        qtbot.wait(5)
-        if ctx.runner.active_count == 0:
-            return
-    raise AssertionError("tasks kept coming")
-
-
-def make_participant(db: Database, actor: Actor, name: str) -> int:
-    with db.session() as s:
-        fields = P.parse_participant_fields({"legal_name": name, "date_of_birth": "1990-01-02"})
-        return P.create_participant(s, actor, fields).id
 
 
 def note(
@@ -127,22 +96,6 @@ def make_page(qtbot: QtBot, ctx: AppContext) -> ReviewPage:
 
 def column(model: NoteQueueModel, col: int) -> list[str]:
     return [model.index(row, col).data() for row in range(model.rowCount())]
-
-
-def window_for(ctx: AppContext, prefs: Settings, qtbot: QtBot, actor: Actor) -> MainWindow:
-    install_all()
-    ctx.set_actor(actor)
-    window = MainWindow(ctx, prefs)
-    window.ask_unsaved = lambda _action: DISCARD
-    qtbot.addWidget(window)
-    window.resize(1366, 768)
-    window.show()
-    settle(ctx, qtbot)
-    return window
-
-
-def nav_titles(window: MainWindow) -> list[str]:
-    return [window.nav.item(row).text() for row in range(window.nav.count())]
 
 
 def selected_id(page: ReviewPage) -> int | None:

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 from conftest import TEST_PASSWORD, Staff
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
+from ui_support import WAIT_MS, app_context, make_window, settle
 
 from casebook.database import Database
 from casebook.security.permissions import Actor
@@ -28,18 +29,17 @@ from ui.lock import IdleWatcher, LockScreen
 from ui.login import DEMO_LOGINS, DEMO_PASSWORD, ChangePasswordDialog, FirstRunDialog, LoginDialog
 from ui.main_window import (
     CANCEL,
-    DISCARD,
     SAVE,
     MainWindow,
     PageSpec,
     main_window_of,
 )
-from ui.settings import Settings, install_settings
+from ui.settings import Settings
 from ui.shell_dialogs import EmergencyAccessDialog
 from ui.staff_page import NewAccountDialog, StaffPage, StaffTableModel
-from ui.tasks import TaskRunner
 
-WAIT_MS = 10_000
+# The shared fixtures and helpers live in ui_support.
+pytest_plugins = ["ui_support"]
 
 # The offscreen platform cannot pass a window's minimum size on to a real window
 # system, and says so each time a dialog's layout grows (an inline message appears).
@@ -52,30 +52,9 @@ def _no_pause(_seconds: float) -> None:
 
 
 @pytest.fixture
-def prefs(qapp: QApplication, tmp_path: Path) -> Iterator[Settings]:
-    store = QSettings(str(tmp_path / "casebook.ini"), QSettings.Format.IniFormat)
-    instance = Settings(store)
-    install_settings(instance)
-    yield instance
-    install_settings(None)
-
-
-@pytest.fixture
 def ctx(qapp: QApplication, db: Database) -> Iterator[AppContext]:
-    context = AppContext(db, runner=TaskRunner())
-    yield context
-    # Join the workers before the database closes.
-    assert context.runner.shutdown(WAIT_MS)
-
-
-def settle(ctx: AppContext, qtbot: QtBot) -> None:
-    """Wait until every task (and any task its callback started) has been delivered."""
-    for _ in range(50):
-        assert ctx.runner.wait_all(WAIT_MS)
-        qtbot.wait(5)
-        if ctx.runner.active_count == 0:
-            return
-    raise AssertionError("tasks kept coming")
+    with app_context(db) as context:
+        yield context
 
 
 def audit_events(db: Database, actor: Actor, **filters: object) -> list[AuditEntry]:
@@ -102,24 +81,6 @@ class DraftPage(QWidget):
 
 
 DRAFT_PAGES = [PageSpec("draft", "Draft", "file-text", lambda _ctx, parent: DraftPage(parent))]
-
-
-def make_window(
-    ctx: AppContext,
-    prefs: Settings,
-    qtbot: QtBot,
-    actor: Actor,
-    pages: list[PageSpec] | None = None,
-    minute_ms: int = 60_000,
-) -> MainWindow:
-    ctx.set_actor(actor)
-    window = MainWindow(ctx, prefs, pages=pages, idle_minute_ms=minute_ms)
-    # pytest-qt closes the window after the test; a question would wait forever.
-    window.ask_unsaved = lambda _action: DISCARD
-    qtbot.addWidget(window)
-    with qtbot.waitExposed(window):
-        window.show()
-    return window
 
 
 def unlock_screen(window: MainWindow, password: str, ctx: AppContext, qtbot: QtBot) -> None:
@@ -283,7 +244,7 @@ def test_first_run_refuses_a_weak_password_next_to_the_field_then_creates_the_ad
 def test_lock_hides_the_content_and_keeps_typed_input(
     qtbot: QtBot, ctx: AppContext, staff: Staff, prefs: Settings
 ) -> None:
-    window = make_window(ctx, prefs, qtbot, staff.peer1, DRAFT_PAGES)
+    window = make_window(ctx, prefs, qtbot, staff.peer1, DRAFT_PAGES, wait_exposed=True)
     page = window.page("draft")
     assert isinstance(page, DraftPage)
     page.edit.setText("Called about housing; follow up Friday")
@@ -317,7 +278,7 @@ def test_lock_hides_the_content_and_keeps_typed_input(
 def test_ctrl_l_locks_the_window(
     qtbot: QtBot, ctx: AppContext, staff: Staff, prefs: Settings
 ) -> None:
-    window = make_window(ctx, prefs, qtbot, staff.supervisor)
+    window = make_window(ctx, prefs, qtbot, staff.supervisor, wait_exposed=True)
     with qtbot.waitActive(window):
         window.activateWindow()
     with qtbot.waitSignal(window.locked_changed, timeout=WAIT_MS):
@@ -329,7 +290,7 @@ def test_ctrl_l_locks_the_window(
 def test_lock_covers_an_open_dialog_which_can_be_unlocked_from_there(
     qtbot: QtBot, ctx: AppContext, staff: Staff, prefs: Settings
 ) -> None:
-    window = make_window(ctx, prefs, qtbot, staff.peer1)
+    window = make_window(ctx, prefs, qtbot, staff.peer1, wait_exposed=True)
     window.emergency_access()
     dialog = window.open_dialog
     assert isinstance(dialog, EmergencyAccessDialog)
@@ -357,7 +318,7 @@ def test_lock_covers_an_open_dialog_which_can_be_unlocked_from_there(
 def test_extra_pages_are_shown_and_dropped_on_switch(
     qtbot: QtBot, ctx: AppContext, staff: Staff, prefs: Settings
 ) -> None:
-    window = make_window(ctx, prefs, qtbot, staff.supervisor, DRAFT_PAGES)
+    window = make_window(ctx, prefs, qtbot, staff.supervisor, DRAFT_PAGES, wait_exposed=True)
     opened: list[int] = []
     window.open_participant.connect(opened.append)
     workspace = DraftPage()
@@ -375,7 +336,7 @@ def test_extra_pages_are_shown_and_dropped_on_switch(
 def test_switch_user_keeps_drafts_and_changes_the_actor(
     qtbot: QtBot, ctx: AppContext, staff: Staff, prefs: Settings
 ) -> None:
-    window = make_window(ctx, prefs, qtbot, staff.peer1, DRAFT_PAGES)
+    window = make_window(ctx, prefs, qtbot, staff.peer1, DRAFT_PAGES, wait_exposed=True)
     page = window.page("draft")
     assert isinstance(page, DraftPage)
     page.edit.setText("half-written note")
@@ -407,7 +368,9 @@ def test_idle_lock_after_the_configured_minutes(
     qtbot: QtBot, ctx: AppContext, staff: Staff, prefs: Settings
 ) -> None:
     prefs.idle_lock_minutes = 3
-    window = make_window(ctx, prefs, qtbot, staff.peer1, DRAFT_PAGES, minute_ms=40)
+    window = make_window(
+        ctx, prefs, qtbot, staff.peer1, DRAFT_PAGES, idle_minute_ms=40, wait_exposed=True
+    )
     assert window.idle.interval_ms == 120
     with qtbot.waitSignal(window.locked_changed, timeout=WAIT_MS) as blocker:
         pass
@@ -440,7 +403,7 @@ def test_idle_watcher_counts_input(qtbot: QtBot, qapp: QApplication) -> None:
 def test_closing_with_unsaved_input_asks_first(
     qtbot: QtBot, ctx: AppContext, staff: Staff, prefs: Settings
 ) -> None:
-    window = make_window(ctx, prefs, qtbot, staff.peer1, DRAFT_PAGES)
+    window = make_window(ctx, prefs, qtbot, staff.peer1, DRAFT_PAGES, wait_exposed=True)
     page = window.page("draft")
     assert isinstance(page, DraftPage)
     page.edit.setText("not saved yet")
@@ -464,7 +427,7 @@ def test_closing_with_unsaved_input_asks_first(
 def test_sign_out_then_cancel_ends_the_session(
     qtbot: QtBot, ctx: AppContext, staff: Staff, prefs: Settings
 ) -> None:
-    window = make_window(ctx, prefs, qtbot, staff.admin)
+    window = make_window(ctx, prefs, qtbot, staff.admin, wait_exposed=True)
     assert window.page("audit") is not None
     window.sign_out()
     assert not ctx.signed_in and not window.isVisible()
@@ -483,7 +446,7 @@ def test_sign_out_then_cancel_ends_the_session(
 def test_pages_follow_the_role(
     qtbot: QtBot, ctx: AppContext, staff: Staff, prefs: Settings
 ) -> None:
-    admin = make_window(ctx, prefs, qtbot, staff.admin)
+    admin = make_window(ctx, prefs, qtbot, staff.admin, wait_exposed=True)
     assert [s.key for s in admin.page_specs()] == ["audit", "staff"]
     assert admin.nav.count() == 2 and admin.current_page_key() == "audit"
     assert not admin.act_emergency.isEnabled()  # administrators read no clinical records
@@ -494,7 +457,7 @@ def test_pages_follow_the_role(
     admin.close()
     settle(ctx, qtbot)
 
-    peer = make_window(ctx, prefs, qtbot, staff.peer1)
+    peer = make_window(ctx, prefs, qtbot, staff.peer1, wait_exposed=True)
     assert peer.page_specs() == [] and not peer.nav.isVisible()
     assert peer.act_emergency.isEnabled()
     assert "Peer specialist" in peer.role_label.text()
@@ -612,7 +575,7 @@ def test_staff_page_deactivates_and_resets(
 def test_emergency_access_dialog_shows_problems_by_the_fields(
     qtbot: QtBot, ctx: AppContext, staff: Staff, prefs: Settings
 ) -> None:
-    window = make_window(ctx, prefs, qtbot, staff.peer1)
+    window = make_window(ctx, prefs, qtbot, staff.peer1, wait_exposed=True)
     window.emergency_access()
     dialog = window.open_dialog
     assert isinstance(dialog, EmergencyAccessDialog)

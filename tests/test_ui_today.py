@@ -8,62 +8,42 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from conftest import Staff
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 from test_today import add_participant, write_note
+from ui_support import OFFSCREEN_NOISE, WAIT_MS, app_context, make_window
 
 import ui.main_window
 import ui.pages
 import ui.workspace
 from casebook.database import Database
-from casebook.security.permissions import Actor
 from casebook.services import today as T
-from ui import messages
 from ui.context import AppContext
-from ui.main_window import DISCARD, MainWindow
+from ui.main_window import MainWindow
 from ui.pages import install_all
-from ui.settings import Settings, install_settings
-from ui.tasks import TaskRunner
+from ui.settings import Settings
 from ui.today_model import BADGE, SPECIALIST, WHEN, TodayItemModel
 from ui.today_page import TodayPage, ms_until_midnight
 from ui.workspace import ParticipantWorkspace, TabSpec, register_tab
 
-WAIT_MS = 10_000
+# The shared fixtures and helpers live in ui_support.
+pytest_plugins = ["ui_support"]
+
+pytestmark = OFFSCREEN_NOISE
+
 TODAY = date.today()
-
-pytestmark = pytest.mark.qt_log_ignore(
-    r"This plugin does not support propagateSizeHints\(\)",
-    r"This plugin does not support raise\(\)",
-)
-
-
-@pytest.fixture
-def prefs(qapp: QApplication, tmp_path: Path) -> Iterator[Settings]:
-    settings = Settings(QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
-    install_settings(settings)
-    yield settings
-    install_settings(None)
-
-
-@pytest.fixture
-def shown_errors(monkeypatch: pytest.MonkeyPatch) -> list[BaseException]:
-    errors: list[BaseException] = []
-    monkeypatch.setattr(messages, "show_error", lambda parent, exc, title=None: errors.append(exc))
-    return errors
 
 
 @pytest.fixture
 def ctx(
     qapp: QApplication, db: Database, prefs: Settings, shown_errors: list[BaseException]
 ) -> Iterator[AppContext]:
-    context = AppContext(db, runner=TaskRunner())
-    yield context
-    assert context.runner.shutdown(WAIT_MS)
+    with app_context(db) as context:
+        yield context
     assert shown_errors == []
 
 
@@ -80,17 +60,6 @@ def notes_tab(monkeypatch: pytest.MonkeyPatch) -> None:
     install_all()
     if not any(tab.key == "notes" for tab in ui.workspace.WORKSPACE_TABS):
         register_tab(TabSpec("notes", "Session notes", "notebook-pen", lambda c, w: QLabel(), 20))
-
-
-def make_window(ctx: AppContext, prefs: Settings, qtbot: QtBot, actor: Actor) -> MainWindow:
-    ctx.set_actor(actor)
-    window = MainWindow(ctx, prefs)
-    window.ask_unsaved = lambda _action: DISCARD
-    qtbot.addWidget(window)
-    window.resize(1366, 768)
-    with qtbot.waitExposed(window):
-        window.show()
-    return window
 
 
 def today_page(window: MainWindow, qtbot: QtBot) -> TodayPage:
@@ -148,7 +117,7 @@ def test_today_is_the_first_page_and_shows_the_sections(
     staff: Staff,
     caseload: Caseload,
 ) -> None:
-    window = make_window(ctx, prefs, qtbot, staff.peer1)
+    window = make_window(ctx, prefs, qtbot, staff.peer1, full_size=True, wait_exposed=True)
     assert window.current_page_key() == "today"
     assert window.nav.item(0).text() == "Today"
     page = today_page(window, qtbot)
@@ -195,7 +164,7 @@ def test_enter_opens_the_workspace_on_the_right_tab(
     staff: Staff,
     caseload: Caseload,
 ) -> None:
-    window = make_window(ctx, prefs, qtbot, staff.peer1)
+    window = make_window(ctx, prefs, qtbot, staff.peer1, full_size=True, wait_exposed=True)
     page = today_page(window, qtbot)
 
     table = page.section(T.CONTACTS).table
@@ -225,7 +194,7 @@ def test_tab_moves_from_list_to_list(
     staff: Staff,
     caseload: Caseload,
 ) -> None:
-    window = make_window(ctx, prefs, qtbot, staff.peer1)
+    window = make_window(ctx, prefs, qtbot, staff.peer1, full_size=True, wait_exposed=True)
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=WAIT_MS)
     page = today_page(window, qtbot)
@@ -249,7 +218,7 @@ def test_reloads_after_a_change_and_when_shown_again(
     staff: Staff,
     caseload: Caseload,
 ) -> None:
-    window = make_window(ctx, prefs, qtbot, staff.peer1)
+    window = make_window(ctx, prefs, qtbot, staff.peer1, full_size=True, wait_exposed=True)
     page = today_page(window, qtbot)
     contacts = page.section(T.CONTACTS)
     added = add_participant(db, staff.peer1, "Newly Late", intake=TODAY - timedelta(days=9))
@@ -275,7 +244,7 @@ def test_a_supervisor_sees_whose_item_it_is(
     staff: Staff,
     caseload: Caseload,
 ) -> None:
-    window = make_window(ctx, prefs, qtbot, staff.supervisor)
+    window = make_window(ctx, prefs, qtbot, staff.supervisor, full_size=True, wait_exposed=True)
     page = today_page(window, qtbot)
     contacts = page.section(T.CONTACTS)
     assert not contacts.table.isColumnHidden(SPECIALIST)
@@ -291,7 +260,7 @@ def test_a_supervisor_sees_whose_item_it_is(
 def test_an_administrator_has_no_today_page(
     qtbot: QtBot, ctx: AppContext, prefs: Settings, staff: Staff
 ) -> None:
-    window = make_window(ctx, prefs, qtbot, staff.admin)
+    window = make_window(ctx, prefs, qtbot, staff.admin, full_size=True, wait_exposed=True)
     assert "today" not in [spec.key for spec in window.page_specs()]
 
 

@@ -7,28 +7,26 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from conftest import Staff
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from pytestqt.qtbot import QtBot
+from ui_support import OFFSCREEN_NOISE, WAIT_MS, add_participant, open_workspace
 
 from casebook.database import Database
 from casebook.errors import CasebookError
-from casebook.security.permissions import Actor
 from casebook.services import audit_log, participants
 from casebook.services.assignments import AssignmentEntry
 from casebook.services.audit_log import AuditEntry
 from casebook.services.participants import (
     ParticipantDetail,
-    ParticipantFields,
     RecoveryStartEntry,
 )
-from ui import messages, participant_forms
+from ui import participant_forms
 from ui.context import AppContext
 from ui.participant_forms import (
     DischargeDialog,
@@ -38,90 +36,17 @@ from ui.participant_forms import (
     TransferDialog,
     UnsavedChoice,
 )
-from ui.settings import Settings, install_settings
-from ui.tasks import TaskRunner
 from ui.workspace import (
     AssignmentHistoryModel,
     AuditEventModel,
     ParticipantWorkspace,
     RecoveryStartHistoryModel,
-    WorkspaceHost,
 )
 
-# The offscreen platform logs these whenever a top-level window is shown or raised;
-# they say nothing about our widgets.
-pytestmark = pytest.mark.qt_log_ignore(
-    r"This plugin does not support propagateSizeHints\(\)",
-    r"This plugin does not support raise\(\)",
-)
+# The shared fixtures (ctx and what it needs) and helpers live in ui_support.
+pytest_plugins = ["ui_support"]
 
-WAIT_MS = 10_000
-
-
-@pytest.fixture
-def prefs(qapp: QApplication, tmp_path: Path) -> Iterator[Settings]:
-    settings = Settings(QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
-    install_settings(settings)
-    yield settings
-    install_settings(None)
-
-
-@pytest.fixture
-def shown_errors(monkeypatch: pytest.MonkeyPatch) -> list[BaseException]:
-    errors: list[BaseException] = []
-
-    def record(parent: object, exc: BaseException, title: str | None = None) -> None:
-        errors.append(exc)
-
-    monkeypatch.setattr(messages, "show_error", record)
-    return errors
-
-
-@pytest.fixture(autouse=True)
-def _no_modal_questions(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        participant_forms, "ask_unsaved_changes", lambda parent: UnsavedChoice.DISCARD
-    )
-
-
-@pytest.fixture
-def ctx(
-    qapp: QApplication, db: Database, staff: Staff, prefs: Settings, shown_errors: list
-) -> Iterator[AppContext]:
-    runner = TaskRunner()
-    context = AppContext(db, runner=runner)
-    context.set_actor(staff.peer1)
-    yield context
-    assert runner.shutdown(WAIT_MS)
-    assert shown_errors == [], shown_errors
-
-
-def add_participant(
-    db: Database,
-    actor: Actor,
-    legal_name: str,
-    *,
-    preferred: str = "",
-    intake: date | None = None,
-    start: date | None = None,
-    specialist_id: int | None = None,
-) -> int:
-    with db.session() as session:
-        return participants.create_participant(
-            session,
-            actor,
-            ParticipantFields(
-                record_number="",
-                legal_name=legal_name,
-                preferred_name=preferred,
-                pronouns="they/them",
-                phone="555 0100",
-                date_of_birth=date(1990, 2, 3),
-                intake_date=intake or date.today() - timedelta(days=60),
-                recovery_start_date=start,
-            ),
-            specialist_id=specialist_id,
-        ).id
+pytestmark = [OFFSCREEN_NOISE, pytest.mark.usefixtures("no_modal_questions")]
 
 
 def view_events(db: Database, staff: Staff, participant_id: int) -> int:
@@ -131,20 +56,6 @@ def view_events(db: Database, staff: Staff, participant_id: int) -> int:
                 session, staff.supervisor, participant_id=participant_id, action="participant_view"
             )
         )
-
-
-def open_workspace(
-    qtbot: QtBot, ctx: AppContext, participant_id: int
-) -> tuple[WorkspaceHost, ParticipantWorkspace]:
-    host = WorkspaceHost(ctx)
-    qtbot.addWidget(host)
-    host.resize(1366, 768)
-    host.show()
-    with qtbot.waitSignal(host.workspace_created, timeout=WAIT_MS) as created:
-        host.open_participant(participant_id)
-    workspace = created.args[0]
-    qtbot.waitUntil(lambda: workspace.detail is not None, timeout=WAIT_MS)
-    return host, workspace
 
 
 def wait_refreshed(

@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
+from ui.fonts import install_cjk_fallback
 from ui.settings import THEMES
 
 __all__ = ["FLAG_NAMES", "THEMES", "apply_theme", "dark_palette", "flag_colors", "light_palette"]
@@ -167,9 +168,14 @@ _follower = _SystemFollower()
 
 
 def apply_theme(app: QApplication, theme: str) -> None:
-    """Use Fusion, the palette for *theme* (one of ``THEMES``), and the Casebook stylesheet."""
+    """Use Fusion, the palette for *theme* (one of ``THEMES``), and the Casebook stylesheet.
+
+    Also makes the bundled CJK font the fallback of the window's font, so names in
+    Chinese, Japanese or Korean show on workstations without such a font.
+    """
     if theme not in THEMES:
         raise ValueError(f"unknown theme {theme!r}; expected one of {', '.join(THEMES)}")
+    install_cjk_fallback(app)
     app.setStyle("Fusion")
     hints = QGuiApplication.styleHints()
     if theme == "dark":

@@ -28,7 +28,7 @@ from typing import Any, BinaryIO, Literal, NamedTuple, TypeAlias
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.pdfbase.pdfmetrics import getAscent, stringWidth
+from reportlab.pdfbase.pdfmetrics import getAscent
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -44,6 +44,7 @@ from reportlab.platypus import (
 
 from casebook.errors import CasebookError
 from casebook.i18n import tr
+from casebook.reports.fonts import draw_text, text_width
 from casebook.reports.styles import (
     CONFIDENTIAL_RED,
     FONT_BOLD,
@@ -324,12 +325,12 @@ def _frame_bottom(notice: Paragraph | None) -> float:
 
 def _fit(text: str, font: str, size: float, width: float) -> str:
     """Shorten *text* with an ellipsis until it fits *width* (one-line header fields)."""
-    if stringWidth(text, font, size) <= width:
+    if text_width(text, font, size) <= width:
         return text
     lo, hi = 0, len(text)
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if stringWidth(text[:mid].rstrip() + "…", font, size) <= width:
+        if text_width(text[:mid].rstrip() + "…", font, size) <= width:
             lo = mid
         else:
             hi = mid - 1
@@ -359,19 +360,25 @@ def _draw_chrome(chrome: _Chrome, canvas: Canvas, _doc: Any) -> None:
 
     # CONFIDENTIAL: white on dark red at top right, visible at a glance and still
     # legible when printed in greyscale.
-    stamp_w = stringWidth(chrome.confidential, FONT_BOLD, _STAMP_SIZE) + 12
+    stamp_w = text_width(chrome.confidential, FONT_BOLD, _STAMP_SIZE) + 12
     stamp_h = _STAMP_SIZE + 7
     stamp_y = top - _HEADER_BASELINE - 4.5
     canvas.setFillColor(CONFIDENTIAL_RED)
     canvas.roundRect(right - stamp_w, stamp_y, stamp_w, stamp_h, 2, stroke=0, fill=1)
     canvas.setFillColorRGB(1, 1, 1)
-    canvas.setFont(FONT_BOLD, _STAMP_SIZE)
-    canvas.drawCentredString(right - stamp_w / 2, top - _HEADER_BASELINE, chrome.confidential)
+    draw_text(
+        canvas,
+        right - stamp_w / 2,
+        top - _HEADER_BASELINE,
+        chrome.confidential,
+        FONT_BOLD,
+        _STAMP_SIZE,
+        anchor="middle",
+    )
 
     canvas.setFillColor(INK)
-    canvas.setFont(FONT_BOLD, _TITLE_SIZE)
     title = _fit(chrome.title, FONT_BOLD, _TITLE_SIZE, right - _MARGIN_X - stamp_w - 16)
-    canvas.drawString(_MARGIN_X, top - _HEADER_BASELINE, title)
+    draw_text(canvas, _MARGIN_X, top - _HEADER_BASELINE, title, FONT_BOLD, _TITLE_SIZE)
 
     canvas.setStrokeColor(RULE)
     canvas.setLineWidth(0.6)
@@ -379,9 +386,8 @@ def _draw_chrome(chrome: _Chrome, canvas: Canvas, _doc: Any) -> None:
     canvas.line(_MARGIN_X, _FOOTER_RULE, right, _FOOTER_RULE)
 
     canvas.setFillColor(MUTED)
-    canvas.setFont(FONT_REGULAR, _CHROME_SIZE)
     # Leave room on the right for "Page X of Y", drawn when the total is known.
-    canvas.drawString(_MARGIN_X, _FOOTER_BASELINE, chrome.printed_line)
+    draw_text(canvas, _MARGIN_X, _FOOTER_BASELINE, chrome.printed_line, FONT_REGULAR, _CHROME_SIZE)
 
     if chrome.notice is not None:
         box_w = right - _MARGIN_X
@@ -420,8 +426,15 @@ class _NumberedCanvas(Canvas):
         text = tr("Page {page} of {total}").format(page=self.getPageNumber(), total=total)
         self.saveState()
         self.setFillColor(MUTED)
-        self.setFont(FONT_REGULAR, _CHROME_SIZE)
-        self.drawRightString(self._chrome.right, _FOOTER_BASELINE, text)
+        draw_text(
+            self,
+            self._chrome.right,
+            _FOOTER_BASELINE,
+            text,
+            FONT_REGULAR,
+            _CHROME_SIZE,
+            anchor="end",
+        )
         self.restoreState()
 
 
@@ -461,7 +474,7 @@ def _render(meta: ReportMeta, story: list[Flowable]) -> bytes:
 
     title = plain_text(meta.title, keep_newlines=False)
     when = format_datetime(meta.printed_at, meta.locale_name, zone=True)
-    prefix_width = stringWidth(
+    prefix_width = text_width(
         tr("Printed by {name} on {when}").format(name="", when=when), FONT_REGULAR, _CHROME_SIZE
     )
     # The page number takes at most ~80 pt at the right; a very long display name is
@@ -636,12 +649,11 @@ class _LineCell(Flowable):
         style = self._style
         canvas = self.canv
         canvas.setFillColor(style.textColor)
-        canvas.setFont(style.fontName, style.fontSize)
         if rl_config.paraFontSizeHeightOffset:
             baseline = style.leading - style.fontSize
         else:
             baseline = style.leading - getAscent(style.fontName, style.fontSize)
-        canvas.drawString(0, baseline, self._text)
+        draw_text(canvas, 0, baseline, self._text, style.fontName, style.fontSize)
 
     def __repr__(self) -> str:
         return f"<_LineCell {self._text[:30]!r}>"
@@ -653,9 +665,9 @@ def _cell(value: Cell, style: ParagraphStyle, width: float) -> Flowable:
     text = "" if value is None else value
     if "\n" not in text and "\r" not in text:
         line = plain_text(text, keep_newlines=False).strip()
-        text_width = stringWidth(line, style.fontName, style.fontSize)
-        if text_width <= width - 2 * _PAD_X:
-            return _LineCell(line, style, text_width)
+        line_width = text_width(line, style.fontName, style.fontSize)
+        if line_width <= width - 2 * _PAD_X:
+            return _LineCell(line, style, line_width)
     return _CellParagraph(safe_text(text, line_breaks=True), style)
 
 

@@ -187,8 +187,9 @@ def _participant_cell(row: CaseloadRow, profile: str) -> str:
     table fits portrait paper."""
     if profile != "full":
         letters = initials(row.legal_name)
-        # A name in a script the font lacks (Japanese, Chinese...) would print as
-        # replacement marks; the preferred name is often in Latin letters.
+        # Outside the main font's scripts, initials say little to most readers (CJK
+        # prints in the fallback font; some scripts cannot print at all), and the
+        # preferred name is often in Latin letters: use its initials then.
         if not all(has_glyph(ch) for ch in letters) and row.preferred_name:
             letters = initials(row.preferred_name)
         return f"{row.record_number} · {letters}"

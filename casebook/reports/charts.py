@@ -18,6 +18,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from casebook.i18n import tr
 from casebook.reports.base import format_date, format_date_short
+from casebook.reports.fonts import Anchor, font_runs, text_width
 from casebook.reports.styles import (
     ACCENT,
     FONT_BOLD,
@@ -53,11 +54,39 @@ _MAX_VALUE_LABELS = 12
 
 
 def _fit(text: str, font: str, size: float, width: float) -> str:
-    if stringWidth(text, font, size) <= width:
+    if text_width(text, font, size) <= width:
         return text
-    while text and stringWidth(text + "…", font, size) > width:
+    while text and text_width(text + "…", font, size) > width:
         text = text[:-1]
     return text.rstrip() + "…" if text else ""
+
+
+def _add_text(
+    drawing: Drawing,
+    x: float,
+    y: float,
+    text: str,
+    font: str,
+    size: float,
+    colour: object,
+    anchor: Anchor = "start",
+) -> None:
+    """Add *text* as one String per font run: a String has a single font, and a
+    translated label or title may hold characters only the CJK fallback has."""
+    runs = font_runs(text, font)
+    if len(runs) == 1:
+        drawing.add(
+            String(
+                x, y, text, fontName=runs[0][1], fontSize=size, fillColor=colour, textAnchor=anchor
+            )
+        )
+        return
+    if anchor != "start":
+        width = text_width(text, font, size)
+        x -= width if anchor == "end" else width / 2
+    for piece, name in runs:
+        drawing.add(String(x, y, piece, fontName=name, fontSize=size, fillColor=colour))
+        x += stringWidth(piece, name, size)
 
 
 def _side_label(text: str, font: str, width: float, max_lines: int) -> list[str]:
@@ -66,7 +95,7 @@ def _side_label(text: str, font: str, width: float, max_lines: int) -> list[str]
     lines: list[str] = []
     while words and len(lines) < max_lines:
         line = words.pop(0)
-        while words and stringWidth(f"{line} {words[0]}", font, _LABEL_SIZE) <= width:
+        while words and text_width(f"{line} {words[0]}", font, _LABEL_SIZE) <= width:
             line = f"{line} {words.pop(0)}"
         lines.append(line)
     if words:
@@ -82,11 +111,7 @@ def _add_side_label(
     # below the visual middle of its line.
     first = centre_y + (len(lines) - 1) * leading / 2 - _LABEL_SIZE / 3
     for i, line in enumerate(lines):
-        drawing.add(
-            String(
-                x, first - i * leading, line, fontName=font, fontSize=_LABEL_SIZE, fillColor=colour
-            )
-        )
+        _add_text(drawing, x, first - i * leading, line, font, _LABEL_SIZE, colour)
 
 
 def _tick_step(span: int) -> int:
@@ -142,15 +167,14 @@ def trend_chart(
     plot_h = max(height - _PAD_BOTTOM - top_pad, 30.0)
 
     if title:
-        drawing.add(
-            String(
-                0,
-                height - _TITLE_SIZE - 2,
-                _fit(plain_text(title, keep_newlines=False), FONT_BOLD, _TITLE_SIZE, width),
-                fontName=FONT_BOLD,
-                fontSize=_TITLE_SIZE,
-                fillColor=INK,
-            )
+        _add_text(
+            drawing,
+            0,
+            height - _TITLE_SIZE - 2,
+            _fit(plain_text(title, keep_newlines=False), FONT_BOLD, _TITLE_SIZE, width),
+            FONT_BOLD,
+            _TITLE_SIZE,
+            INK,
         )
 
     def y_at(score: float) -> float:
@@ -222,8 +246,8 @@ def trend_chart(
 
     ordered = sorted(points, key=lambda p: p[0])
     if not ordered:
-        message = tr("No assessments yet")
-        box_w = stringWidth(message, FONT_REGULAR, 9) + 16
+        message = plain_text(tr("No assessments yet"), keep_newlines=False)
+        box_w = text_width(message, FONT_REGULAR, 9) + 16
         drawing.add(
             Rect(
                 plot_x + (plot_w - box_w) / 2,
@@ -237,16 +261,15 @@ def trend_chart(
                 strokeWidth=0.5,
             )
         )
-        drawing.add(
-            String(
-                plot_x + plot_w / 2,
-                plot_y + plot_h / 2 - 3,
-                message,
-                fontName=FONT_REGULAR,
-                fontSize=9,
-                fillColor=MUTED,
-                textAnchor="middle",
-            )
+        _add_text(
+            drawing,
+            plot_x + plot_w / 2,
+            plot_y + plot_h / 2 - 3,
+            message,
+            FONT_REGULAR,
+            9,
+            MUTED,
+            anchor="middle",
         )
         return drawing
 

@@ -15,10 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from reportlab.lib.utils import simpleSplit
-from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable
 
+from casebook.reports.fonts import font_runs, split_lines, text_width
 from casebook.reports.styles import (
     FONT_BOLD,
     FONT_REGULAR,
@@ -48,20 +47,24 @@ class _Row:
 @lru_cache(maxsize=8192)
 def _width(text: str, font: str) -> float:
     # Statuses, dashes and dates repeat down a long caseload: measure each once.
-    return float(stringWidth(text, font, _SIZE))
+    return text_width(text, font, _SIZE)
 
 
 def _wrap(text: str, font: str, width: float) -> tuple[str, ...]:
-    """Lines of *text* no wider than *width*; a word longer than a line is broken."""
+    """Lines of *text* no wider than *width*; a word longer than a line is broken.
+
+    Widths count CJK characters in the fallback font they are drawn in, so a long
+    Chinese or Korean name wraps instead of running into the next column.
+    """
     clean = plain_text(text)
     if "\n" not in clean and _width(clean, font) <= width:
         return (clean,)
     lines: list[str] = []
     for paragraph in clean.split("\n"):
-        for line in simpleSplit(paragraph, font, _SIZE, width) or [""]:
-            while stringWidth(line, font, _SIZE) > width and len(line) > 1:
+        for line in split_lines(paragraph, font, _SIZE, width) or [""]:
+            while text_width(line, font, _SIZE) > width and len(line) > 1:
                 cut = len(line) - 1
-                while cut > 1 and stringWidth(line[:cut], font, _SIZE) > width:
+                while cut > 1 and text_width(line[:cut], font, _SIZE) > width:
                     cut -= 1
                 lines.append(line[:cut])
                 line = line[cut:]
@@ -162,16 +165,19 @@ class FastTable(Flowable):
         current = ""
         for row, top in zip(rows, tops, strict=True):
             font = FONT_BOLD if row.bold else FONT_REGULAR
-            if font != current:
-                text.setFont(font, _SIZE, _LEADING)
-                current = font
             x = 0.0
             for cell, w in zip(row.lines, self._widths, strict=True):
                 baseline = top - _PAD_TOP - _SIZE
                 for line in cell:
                     if line:
                         text.setTextOrigin(x + _PAD_X, baseline)
-                        text.textOut(line)
+                        # textOut moves the cursor past what it drew, so a name in
+                        # two fonts is drawn piece by piece at the right offsets.
+                        for piece, piece_font in font_runs(line, font):
+                            if piece_font != current:
+                                text.setFont(piece_font, _SIZE, _LEADING)
+                                current = piece_font
+                            text.textOut(piece)
                     baseline -= _LEADING
                 x += w
         canvas.drawText(text)

@@ -1,41 +1,59 @@
-"""Fonts, text cleaning and paragraph styles shared by every printed document.
+"""Text cleaning and paragraph styles shared by every printed document.
 
-Participant names come from many languages, so reports embed DejaVu Sans (shipped in
-``resources/fonts`` with its licence) instead of the 14 standard PDF fonts, which only
-cover Latin-1. No font covers everything: text that reaches a PDF goes through
+Participant names come from many languages, so reports embed DejaVu Sans with a CJK
+fallback font (``fonts``) instead of the 14 standard PDF fonts, which only cover
+Latin-1. No pair of fonts covers everything: text that reaches a PDF goes through
 ``safe_text`` (Paragraph markup) or ``plain_text`` (canvas and chart strings) so a
-character the font lacks prints as a visible replacement mark rather than as an empty
-box, a wrong glyph, or nothing at all.
+character neither font has prints as a visible replacement mark rather than as an
+empty box, a wrong glyph, or nothing at all.
 """
 
 from __future__ import annotations
 
-import io
-import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
-from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 
-FONT_FAMILY = "CasebookSans"
-FONT_REGULAR = FONT_FAMILY
-FONT_BOLD = f"{FONT_FAMILY}-Bold"
-FONT_ITALIC = f"{FONT_FAMILY}-Italic"
-FONT_BOLD_ITALIC = f"{FONT_FAMILY}-BoldItalic"
+from casebook.reports.fonts import (
+    FONT_BOLD,
+    FONT_BOLD_ITALIC,
+    FONT_FALLBACK,
+    FONT_FAMILY,
+    FONT_ITALIC,
+    FONT_REGULAR,
+    can_print,
+    ensure_fonts,
+    fallback_markup,
+    has_glyph,
+    main_glyphs,
+)
 
-_FONT_FILES: dict[str, str] = {
-    FONT_REGULAR: "DejaVuSans.ttf",
-    FONT_BOLD: "DejaVuSans-Bold.ttf",
-    FONT_ITALIC: "DejaVuSans-Oblique.ttf",
-    FONT_BOLD_ITALIC: "DejaVuSans-BoldOblique.ttf",
-}
+__all__ = [
+    "ACCENT",
+    "CONFIDENTIAL_RED",
+    "FONT_BOLD",
+    "FONT_BOLD_ITALIC",
+    "FONT_FALLBACK",
+    "FONT_FAMILY",
+    "FONT_ITALIC",
+    "FONT_REGULAR",
+    "GRID",
+    "HEADER_FILL",
+    "INK",
+    "MUTED",
+    "RULE",
+    "ZEBRA",
+    "ReportStyles",
+    "ensure_fonts",
+    "has_glyph",
+    "plain_text",
+    "safe_text",
+    "styles",
+]
 
 # Calm palette: dark slate text on white, one accent for the confidentiality marking.
 INK = colors.HexColor("#1F2933")
@@ -47,9 +65,6 @@ HEADER_FILL = colors.HexColor("#E1E6EC")
 ACCENT = colors.HexColor("#2F5D8A")
 CONFIDENTIAL_RED = colors.HexColor("#9B1C1C")
 
-_lock = threading.Lock()
-_glyphs: frozenset[int] | None = None
-
 # Characters that draw nothing: when the font lacks one of these, dropping it loses
 # nothing a reader could see, whereas a replacement mark would add noise (an emoji
 # with a variation selector would otherwise print as two marks).
@@ -57,63 +72,30 @@ _INVISIBLE_CATEGORIES = frozenset({"Cf"})
 _LINE_BREAKS = str.maketrans({"\r": "\n", "\u2028": "\n", "\u2029": "\n", "\x85": "\n"})
 
 
-def _load_fonts() -> frozenset[int]:
-    fonts_dir = resources.files("resources") / "fonts"
-    coverage: frozenset[int] | None = None
-    for name, filename in _FONT_FILES.items():
-        # Read through importlib.resources so an installed (even zipped) package works,
-        # not only a source checkout.
-        data = (fonts_dir / filename).read_bytes()
-        font = TTFont(name, io.BytesIO(data))
-        pdfmetrics.registerFont(font)
-        chars = frozenset(font.face.charToGlyph)
-        # Text may be set in any of the four faces (bold headers, italic notes), so a
-        # character counts as printable only when every face has it.
-        coverage = chars if coverage is None else coverage & chars
-    pdfmetrics.registerFontFamily(
-        FONT_FAMILY,
-        normal=FONT_REGULAR,
-        bold=FONT_BOLD,
-        italic=FONT_ITALIC,
-        boldItalic=FONT_BOLD_ITALIC,
-    )
-    assert coverage is not None
-    return coverage
-
-
-def ensure_fonts() -> None:
-    """Register the CasebookSans family with reportlab (first call only; thread-safe)."""
-    _glyph_set()
-
-
-def _glyph_set() -> frozenset[int]:
-    global _glyphs
-    if _glyphs is None:
-        # Reports are built on worker threads; two first calls must not both register.
-        with _lock:
-            if _glyphs is None:
-                _glyphs = _load_fonts()
-    return _glyphs
-
-
 @cache
 def _replacement() -> str:
-    return "\ufffd" if 0xFFFD in _glyph_set() else "?"
+    return "\ufffd" if has_glyph("\ufffd") else "?"
 
 
 def plain_text(text: str, *, keep_newlines: bool = True) -> str:
-    """Return *text* with only characters the embedded font can print.
+    """Return *text* with only characters the embedded fonts can print.
 
-    For strings drawn directly on a canvas or in a chart (no markup). NFC
+    For strings drawn directly on a canvas or in a chart (no markup); draw the
+    result with ``fonts.draw_text`` so CJK characters get the fallback font. NFC
     normalisation first, so a name typed with combining accents uses the font's
     precomposed letters. C0/C1 control characters other than tab and newline are
-    removed; lone surrogates, emoji, CJK and anything else the font lacks become
-    U+FFFD (or "?" if the font had no such glyph). With ``keep_newlines=False``
-    line breaks and tabs become spaces, for one-line places such as page headers.
+    removed; lone surrogates, emoji and anything else neither CasebookSans nor the
+    CJK fallback has become U+FFFD (or "?" if the font had no such glyph). With
+    ``keep_newlines=False`` line breaks and tabs become spaces, for one-line places
+    such as page headers.
     """
-    glyphs = _glyph_set()
     # Most table cells are short ASCII; every printable ASCII character has a glyph.
     if text.isascii() and text.isprintable():
+        return text
+    main = main_glyphs()
+    # Most of the rest (accented names, dashes, arrows) is already clean: nothing to
+    # drop, replace or compose, so the character loop below can be skipped.
+    if text.isprintable() and main.issuperset(text) and unicodedata.is_normalized("NFC", text):
         return text
     replacement = _replacement()
     # A lone surrogate cannot be normalised or encoded; swap it out before NFC.
@@ -127,7 +109,7 @@ def plain_text(text: str, *, keep_newlines: bool = True) -> str:
             out.append(ch if keep_newlines else " ")
         elif code < 0x20 or 0x7F <= code <= 0x9F:
             continue
-        elif code in glyphs:
+        elif ch in main or can_print(ch):
             out.append(ch)
         elif unicodedata.category(ch) in _INVISIBLE_CATEGORIES or 0xFE00 <= code <= 0xFE0F:
             continue
@@ -146,19 +128,15 @@ def safe_text(text: str, *, line_breaks: bool = False) -> str:
     """Return *text* ready to put inside Paragraph markup.
 
     Everything ``plain_text`` does, then XML escaping, so user data can never inject
-    markup or break the parser. With ``line_breaks=True`` newlines become ``<br/>``
-    (for multi-line free text such as note bodies); otherwise they are plain spaces,
-    as Paragraph would treat them anyway.
+    markup or break the parser, and ``<font>`` tags around the characters only the
+    CJK fallback font has (``fonts.fallback_markup``). With ``line_breaks=True``
+    newlines become ``<br/>`` (for multi-line free text such as note bodies);
+    otherwise they are plain spaces, as Paragraph would treat them anyway.
     """
-    cleaned = escape(plain_text(text))
+    cleaned = fallback_markup(plain_text(text))
     if line_breaks:
         return cleaned.replace("\n", "<br/>")
     return cleaned
-
-
-def has_glyph(char: str) -> bool:
-    """Whether every CasebookSans face can print *char* (one code point)."""
-    return ord(char) in _glyph_set()
 
 
 @dataclass(frozen=True)
