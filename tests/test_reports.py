@@ -324,6 +324,22 @@ def test_caseload_for_chosen_specialists_only(
         )
 
 
+def test_caseload_for_several_specialists_groups_each_caseload(
+    db: Database, staff: Staff, clinic: Clinic, tmp_path: Path
+) -> None:
+    # Both caseloads in one report (one query for both), each under its own heading,
+    # and nobody else's participants; the same groups as the whole-team report.
+    chosen = [staff.peer2.id, staff.peer1.id]
+    text = squash(
+        "".join(caseload(db, staff.supervisor, tmp_path / "c.pdf", specialist_ids=chosen))
+    )
+    everyone = squash("".join(caseload(db, staff.supervisor, tmp_path / "all.pdf")))
+    assert "PatPeer—2participants" in text and re.search("QuinnPeer—1participant(?!s)", text)
+    assert clinic.zoe_record in text and clinic.quinn_record in text
+    assert "Allspecialists3" in text and "Allspecialists3" in everyone
+    assert text.index("PatPeer—2") < text.index("QuinnPeer—1")  # by name, as always
+
+
 def test_caseload_dates_follow_the_locale(
     db: Database, staff: Staff, clinic: Clinic, tmp_path: Path
 ) -> None:

@@ -307,11 +307,9 @@ def build_caseload_report(
     if wanted is None:
         rows = caseload_rows(session, actor)
     else:
-        # One query per specialist, each reading only that caseload: the cost follows
+        # Those caseloads only (read through the assignment index): the cost follows
         # the size of the report, not of the clinic.
-        rows = [
-            r for sid in sorted(wanted) for r in caseload_rows(session, actor, specialist_id=sid)
-        ]
+        rows = caseload_rows(session, actor, specialist_ids=wanted)
     barc = _barc_pairs(session, [r.participant_id for r in rows])
 
     groups: dict[int, list[_Line]] = {}

@@ -7,6 +7,7 @@ with a query per row from Python.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
@@ -109,10 +110,12 @@ def caseload_rows(
     actor: Actor,
     *,
     specialist_id: int | None = None,
+    specialist_ids: Collection[int] | None = None,
     include_discharged: bool = False,
     now: datetime | None = None,
 ) -> list[CaseloadRow]:
-    """Every participant the actor may see, with the caseload columns filled in."""
+    """Every participant the actor may see, with the caseload columns filled in;
+    with *specialist_id* or *specialist_ids*, only those specialists' caseloads."""
     now = now or utcnow()
     # Each column is a correlated subquery that reads a few index entries of one
     # participant (newest first, stopping at the first match), so the cost follows
@@ -188,6 +191,11 @@ def caseload_rows(
     )
     if specialist_id is not None:
         stmt = stmt.where(CaseAssignment.specialist_id == specialist_id)
+    if specialist_ids is not None:
+        # One statement for several caseloads: the access rule's subqueries are built
+        # once per statement (the unassigned test lists every open assignment), so a
+        # query per specialist would repeat that for each one.
+        stmt = stmt.where(CaseAssignment.specialist_id.in_(sorted(specialist_ids)))
     if not include_discharged:
         stmt = stmt.where(Participant.status != "discharged")
     # Core execution, result tuples straight into rows: no ORM result machinery (a
