@@ -172,7 +172,7 @@ COLUMN_KEYS: tuple[str, ...] = (
 )
 
 #: Default widths in average character widths (scaled by the font, so high-DPI safe).
-COLUMN_WIDTH_CHARS: tuple[int, ...] = (28, 11, 10, 16, 9, 12, 26, 12, 9, 9)
+COLUMN_WIDTH_CHARS: tuple[int, ...] = (26, 11, 10, 19, 9, 12, 26, 12, 9, 9)
 
 _NUMERIC_COLUMNS = frozenset({DAYS_IN_RECOVERY, OPEN_REFERRALS, LATEST_BARC10})
 
