@@ -16,7 +16,7 @@ import shiboken6
 from conftest import Staff
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QRadioButton, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QRadioButton, QToolButton, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 from ui_support import OFFSCREEN_NOISE, WAIT_MS, shown
@@ -163,6 +163,15 @@ def test_phq9_with_item_9_shows_next_steps_and_a_header_flag(
     assert f"Safety: PHQ-9 item 9 ({today})" in space.flag_texts()
     assert tab.safety_banner.isVisible()
     assert tab.model.rowCount() == 1 and tab.model.row_at(0).safety_flag
+    # The tab's banner keeps the next steps folded until asked for.
+    toggle = tab.safety_banner.findChild(QToolButton, "safetyToggle")
+    banner_steps = tab.safety_banner.findChild(QLabel, "safetySteps")
+    assert toggle is not None and banner_steps is not None
+    assert not banner_steps.isVisible() and toggle.text() == "Show next steps"
+    toggle.click()
+    assert banner_steps.isVisible() and toggle.text() == "Hide next steps"
+    toggle.click()
+    assert not banner_steps.isVisible()
 
 
 def test_each_instrument_from_the_keyboard_with_its_band(

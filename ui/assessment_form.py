@@ -58,6 +58,27 @@ def _plain(text: str, role: str = "") -> QLabel:
     return label
 
 
+class _StepsToggle(QToolButton):
+    """ "Show next steps" / "Hide next steps" for the folded safety prompt.
+
+    A bound method on its own ``toggled`` signal: a closure over the button connected
+    to the button's own signal is the pattern that corrupted PySide's heap here.
+    """
+
+    def __init__(self, body: QWidget) -> None:
+        super().__init__()
+        self._body = body
+        self.setObjectName("safetyToggle")
+        self.setCheckable(True)
+        self.setText(_tr("Show next steps"))
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.toggled.connect(self._flip)
+
+    def _flip(self, shown: bool) -> None:
+        self._body.setVisible(shown)
+        self.setText(_tr("Hide next steps") if shown else _tr("Show next steps"))
+
+
 def safety_frame(
     note: QLabel | None = None,
     parent: QWidget | None = None,
@@ -86,17 +107,7 @@ def safety_frame(
     if collapsed:
         row = QHBoxLayout()
         row.addWidget(title, 1)
-        toggle = QToolButton()
-        toggle.setObjectName("safetyToggle")
-        toggle.setCheckable(True)
-        toggle.setText(_tr("Show next steps"))
-        toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-
-        def flip(shown: bool) -> None:
-            body.setVisible(shown)
-            toggle.setText(_tr("Hide next steps") if shown else _tr("Show next steps"))
-
-        toggle.toggled.connect(flip)
+        toggle = _StepsToggle(body)
         row.addWidget(toggle)
         layout.addLayout(row)
         body.hide()
