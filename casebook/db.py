@@ -193,8 +193,13 @@ def _sqlite_engine(path: Path, key_hex: str, *, echo: bool) -> Engine:
         module=dbapi,
         echo=echo,
         poolclass=QueuePool,
-        pool_size=4,
-        max_overflow=8,
+        # Each kept connection holds its own decrypted page cache (PAGE_CACHE_KIB):
+        # keep two, hand out the most recently used first (LIFO) so the next query
+        # finds the pages the last one decrypted, and close the overflow ones that
+        # busy moments open, so memory stays bounded.
+        pool_size=2,
+        max_overflow=10,
+        pool_use_lifo=True,
     )
 
     @event.listens_for(engine, "begin")
