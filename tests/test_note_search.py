@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from casebook.database import Database
 from casebook.security.permissions import Actor
+from casebook.services import note_groups as G
 from casebook.services import note_search as S
 from casebook.services import notes as N
 from casebook.services import participants as P
@@ -242,7 +243,7 @@ def test_group_notes_search_each_attendees_own_paragraph(
 ) -> None:
     bruno = make_participant(db, staff.peer1, "Bruno Beispiel")
     with db.session() as s:
-        group = N.create_group_session(
+        group = G.create_group_session(
             s,
             staff.peer1,
             topic="Music and recovery",

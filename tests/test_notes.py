@@ -17,6 +17,7 @@ from casebook.database import Database
 from casebook.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from casebook.security.permissions import Actor
 from casebook.services import caseload
+from casebook.services import note_groups as G
 from casebook.services import note_templates as T
 from casebook.services import notes as N
 from casebook.services import participants as P
@@ -351,9 +352,9 @@ def test_verify_note_hash_detects_tampering(db: Database, staff: Staff, pid: int
 
 
 def test_group_part_of_a_signed_note_is_locked(db: Database, staff: Staff, pid: int) -> None:
-    group = N.GroupAttendee(pid, "Zoë spoke about her first week at work.")
+    group = G.GroupAttendee(pid, "Zoë spoke about her first week at work.")
     with db.session() as s:
-        g = N.create_group_session(
+        g = G.create_group_session(
             s,
             staff.peer1,
             topic="Coping with stress",
@@ -363,11 +364,11 @@ def test_group_part_of_a_signed_note_is_locked(db: Database, staff: Staff, pid: 
             group_text="Breathing exercises.",
             attendees=[group],
         )
-        N.sign_group_session(s, staff.peer1, g.id)
+        G.sign_group_session(s, staff.peer1, g.id)
     with pytest.raises(DBAPIError, match="signed notes cannot be changed"), db.session() as s:
         s.execute(text("UPDATE group_session SET group_text = 'x' WHERE id = :id"), {"id": g.id})
     with db.session() as s, pytest.raises(N.SignedNoteLocked):
-        N.update_group_session(
+        G.update_group_session(
             s,
             staff.peer1,
             g.id,
@@ -525,7 +526,7 @@ def test_group_note_shows_only_the_participants_own_paragraph(db: Database, staf
     bruno = make_participant(db, staff.peer1, "Bruno Beispiel")
     zoe_goal = make_goal(db, zoe)
     with db.session() as s:
-        group = N.create_group_session(
+        group = G.create_group_session(
             s,
             staff.peer1,
             topic="Coping with cravings",
@@ -534,7 +535,7 @@ def test_group_note_shows_only_the_participants_own_paragraph(db: Database, staf
             location="Room 2",
             group_text="Urge surfing; sharing round.",
             attendees=[
-                N.GroupAttendee(
+                G.GroupAttendee(
                     zoe,
                     "Zoë shared a plan for the weekend.",
                     goals=[N.GoalMark(zoe_goal, "progress")],
@@ -546,7 +547,7 @@ def test_group_note_shows_only_the_participants_own_paragraph(db: Database, staf
     notes = {a.participant_id: a.note_id for a in group.attendees}
     with db.session() as s:
         N.sign_note(s, staff.peer1, notes[zoe])  # one attendee at a time...
-        N.sign_group_session(s, staff.peer1, group.id)  # ...or the rest at once
+        G.sign_group_session(s, staff.peer1, group.id)  # ...or the rest at once
     with db.session() as s:
         detail = N.get_note(s, staff.peer1, notes[zoe])
         listing = N.list_notes(s, staff.peer1, zoe)
@@ -573,7 +574,7 @@ def test_group_session_needs_access_to_every_attendee(db: Database, staff: Staff
     mine = make_participant(db, staff.peer1, "Zoë Example")
     theirs = make_participant(db, staff.peer2, "Bruno Beispiel")
     with db.session() as s, pytest.raises(PermissionDenied, match="not on your caseload"):
-        N.create_group_session(
+        G.create_group_session(
             s,
             staff.peer1,
             topic="Walk",
@@ -586,7 +587,7 @@ def test_group_session_needs_access_to_every_attendee(db: Database, staff: Staff
     with db.session() as s:
         assert N.list_notes(s, staff.peer1, mine) == []
     with db.session() as s, pytest.raises(ValidationError, match="listed twice"):
-        N.create_group_session(
+        G.create_group_session(
             s,
             staff.peer1,
             topic="Walk",
@@ -602,7 +603,7 @@ def test_group_editing_and_signing_all(db: Database, staff: Staff) -> None:
     a = make_participant(db, staff.peer1, "Ana Alves")
     b = make_participant(db, staff.peer1, "Ben Brown")
     with db.session() as s:
-        g = N.create_group_session(
+        g = G.create_group_session(
             s,
             staff.peer1,
             topic="Budgeting",
@@ -613,7 +614,7 @@ def test_group_editing_and_signing_all(db: Database, staff: Staff) -> None:
             attendees=[(a, "Ana made a budget."), (b, "")],
         )
     with db.session() as s:
-        g = N.update_group_session(
+        g = G.update_group_session(
             s,
             staff.peer1,
             g.id,
@@ -630,7 +631,7 @@ def test_group_editing_and_signing_all(db: Database, staff: Staff) -> None:
     assert (detail.duration_minutes, detail.location) == (75, "Room 3")
     assert detail.body.startswith("Budgeting basics")
     with db.session() as s, pytest.raises(ValidationError) as exc:
-        N.sign_group_session(s, staff.peer1, g.id)
+        G.sign_group_session(s, staff.peer1, g.id)
     assert list(exc.value.field_errors) == [f"individual:{b}"]
     assert "Ben Brown" in exc.value.message
     with db.session() as s, pytest.raises(ValidationError, match="takes its time"):
@@ -640,14 +641,14 @@ def test_group_editing_and_signing_all(db: Database, staff: Staff) -> None:
             detail.content(), sections={"individual": "Ben asked about rent."}
         )
         N.save_draft(s, staff.peer1, b, edited, note_id=note_b)
-        signed_group = N.sign_group_session(s, staff.peer1, g.id)
+        signed_group = G.sign_group_session(s, staff.peer1, g.id)
     assert {x.status for x in signed_group.attendees} == {"signed"}
 
 
 def test_discarding_the_last_group_draft_removes_the_group(db: Database, staff: Staff) -> None:
     a = make_participant(db, staff.peer1)
     with db.session() as s:
-        g = N.create_group_session(
+        g = G.create_group_session(
             s,
             staff.peer1,
             topic="Art",
@@ -660,7 +661,7 @@ def test_discarding_the_last_group_draft_removes_the_group(db: Database, staff: 
     with db.session() as s:
         N.discard_draft(s, staff.peer1, g.attendees[0].note_id)
     with db.session() as s, pytest.raises(NotFound):
-        N.get_group_session(s, staff.peer1, g.id)
+        G.get_group_session(s, staff.peer1, g.id)
     assert len(audit(db, "note_discard")) == 1
 
 

@@ -20,7 +20,7 @@ from pytestqt.qtbot import QtBot
 
 from casebook.database import Database
 from casebook.security.permissions import Actor
-from casebook.services import notes, participants
+from casebook.services import note_groups, notes, participants
 from casebook.services.participants import ParticipantFields
 from ui import group_session_dialog, messages, note_autosave, participant_forms
 from ui.context import AppContext
@@ -144,7 +144,7 @@ class Group:
         self.amara = add_participant(db, staff.peer1, "Amara Okafor")
         self.bjorn = add_participant(db, staff.peer1, "Björn Åkesson")
         with db.session() as session:
-            detail = notes.create_group_session(
+            detail = note_groups.create_group_session(
                 session,
                 staff.peer1,
                 topic="Coping with cravings",
@@ -330,7 +330,7 @@ def test_a_stale_copy_shows_the_conflict_message_and_reloads(
     detail = dialog.detail
     assert detail is not None
     with db.session() as session:  # another window saves first
-        notes.update_group_session(
+        note_groups.update_group_session(
             session,
             staff.peer1,
             group.id,

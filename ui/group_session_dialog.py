@@ -43,8 +43,9 @@ from PySide6.QtWidgets import (
 )
 
 from casebook.errors import ConflictError, ValidationError
-from casebook.services import notes
-from casebook.services.notes import GroupAttendeeNote, GroupSessionDetail, SignedNoteLocked
+from casebook.services import note_groups, notes
+from casebook.services.note_groups import GroupAttendeeNote, GroupSessionDetail
+from casebook.services.notes import SignedNoteLocked
 from ui import messages, participant_forms
 from ui.caseload_view import setup_table
 from ui.context import AppContext
@@ -317,7 +318,7 @@ class GroupSessionDetailDialog(QDialog):
         # What the last attempt said is about what was shown then.
         self.problems.hide()
         self._ctx.submit(
-            notes.get_group_session,
+            note_groups.get_group_session,
             self._group_session_id,
             on_done=self._loaded,
             on_error=self._load_failed,
@@ -543,7 +544,7 @@ class GroupSessionDetailDialog(QDialog):
         occurred_at = datetime.fromtimestamp(seconds - seconds % 60, tz=UTC)
         self._set_busy(True)
         self._ctx.submit(
-            notes.update_group_session,
+            note_groups.update_group_session,
             detail.id,
             topic=self.topic.text(),
             occurred_at=occurred_at,
@@ -615,7 +616,7 @@ class GroupSessionDetailDialog(QDialog):
         self.general.hide()
         self._set_busy(True)
         self._ctx.submit(
-            notes.sign_group_session,
+            note_groups.sign_group_session,
             detail.id,
             on_done=self._signed,
             on_error=self._sign_failed,

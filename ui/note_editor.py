@@ -34,7 +34,8 @@ from PySide6.QtWidgets import (
 
 from casebook.errors import CasebookError, ConflictError, ValidationError
 from casebook.services import notes
-from casebook.services.notes import DraftSaved, GroupSessionDetail, NoteContent, NoteDetail
+from casebook.services.note_groups import GroupSessionDetail
+from casebook.services.notes import DraftSaved, NoteContent, NoteDetail
 from ui import messages, participant_forms
 from ui.context import AppContext
 from ui.form_parts import heading, ntr

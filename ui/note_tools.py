@@ -33,9 +33,10 @@ from PySide6.QtWidgets import (
 )
 
 from casebook.security.permissions import Actor
-from casebook.services import caseload, note_templates, notes
+from casebook.services import caseload, note_groups, note_templates, notes
+from casebook.services.note_groups import GroupAttendee
 from casebook.services.note_templates import TemplateInfo
-from casebook.services.notes import GroupAttendee, GroupPart, NoteContent, NoteDetail
+from casebook.services.notes import GroupPart, NoteContent, NoteDetail
 from ui import messages
 from ui.context import AppContext
 from ui.form_parts import FieldMessage, show_field_errors
@@ -297,7 +298,7 @@ def _attendee_choices(
     rows = caseload.caseload_rows(session, actor)
     present: frozenset[int] = frozenset()
     if group_session_id is not None:
-        group = notes.get_group_session(session, actor, group_session_id)
+        group = note_groups.get_group_session(session, actor, group_session_id)
         present = frozenset(a.participant_id for a in group.attendees)
     choices = [
         (r.participant_id, r.display_name, r.record_number) for r in rows if r.status == "active"
@@ -308,7 +309,7 @@ def _attendee_choices(
 def _add_attendees(
     session: Any, actor: Actor, group_session_id: int, content: NoteContent, others: Sequence[int]
 ) -> int:
-    notes.add_group_attendees(
+    note_groups.add_group_attendees(
         session,
         actor,
         group_session_id,
@@ -342,7 +343,7 @@ def _create_group(
         tuple(content.goals),
         tuple(content.risk_flags),
     )
-    group = notes.create_group_session(
+    group = note_groups.create_group_session(
         session,
         actor,
         topic=topic,

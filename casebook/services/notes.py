@@ -7,7 +7,7 @@ entered in error, never deleted. A group session gives every attendee a note of
 their own that shows the shared part and only that attendee's paragraph.
 
 Full-text search lives in ``note_search``; templates and quick phrases in
-``note_templates``.
+``note_templates``; creating, editing and signing group sessions in ``note_groups``.
 """
 
 from __future__ import annotations
@@ -111,7 +111,8 @@ MAX_SECTION_CHARS = 20_000
 # Documentation is due within a day of the contact (Today lists what is late).
 OVERDUE_AFTER = timedelta(hours=24)
 # Clocks on clinic workstations drift; a note a few minutes "in the future" is not a typo.
-_FUTURE_TOLERANCE = timedelta(minutes=10)
+# (Group sessions in ``note_groups`` allow the same.)
+FUTURE_TOLERANCE = timedelta(minutes=10)
 _PREVIEW_CHARS = 160
 _HASH_SCHEME = 1
 # Search highlight markers (private-use characters, stripped from note text on save).
@@ -400,12 +401,8 @@ class SignedNoteLocked(ValidationError):
 # --------------------------------------------------------------------------- small helpers
 
 
-def _participant_name(session: Session, participant_id: int) -> str:
-    p = session.get(Participant, participant_id)
-    return (p.preferred_name or p.legal_name) if p is not None else ""
-
-
-def _clean_section(text: str) -> str:
+def clean_section(text: str) -> str:
+    """Section text as stored: NFC, without control characters or search markers."""
     # NFC so that "Zoë" typed as e + combining diaeresis is found by a search for
     # "Zoë" typed precomposed; markers are reserved for search highlighting.
     text = unicodedata.normalize("NFC", text)
@@ -431,16 +428,20 @@ def content_digest(payload: Mapping[str, object]) -> str:
     return hashlib.sha256(data.encode()).hexdigest()
 
 
-def _compose_body(
+def compose_body(
     sections: Mapping[str, str], fmt: str, kind: str, group: GroupSession | None
 ) -> str:
-    """Plain text for full-text search: the shared group part, then the sections."""
+    """Plain text for full-text search: the shared group part, then the sections.
+
+    Public for ``note_groups``, which recomposes the notes when the shared part changes.
+    """
     parts = [group.topic, group.group_text] if group is not None else []
     parts += [sections.get(key, "") for key, _ in format_sections(fmt, kind)]
     return "\n\n".join(p.strip() for p in parts if p and p.strip())
 
 
-def _names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+def staff_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    """Display names by staff id for *ids* (``None`` skipped; unknown ids left out)."""
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
@@ -499,10 +500,14 @@ class _Clean:
     goals: list[tuple[int, str]]
 
 
-def _validate(
+def validate_content(
     session: Session, participant_id: int, c: NoteContent, group: GroupSession | None
 ) -> _Clean:
-    """Check what a draft may hold (drafts may be incomplete; signing asks more)."""
+    """Check what a draft may hold (drafts may be incomplete; signing asks more).
+
+    *group* is the note's group session, ``None`` for any other note. Public for
+    ``note_groups``, which validates each attendee's note the same way.
+    """
     errors: dict[str, str] = {}
     kind = c.kind if c.kind in NOTE_KINDS else ""
     if not kind:
@@ -530,7 +535,7 @@ def _validate(
         occurred = utcnow()
     else:
         occurred = occurred.astimezone(UTC).replace(microsecond=0)
-        if occurred > utcnow() + _FUTURE_TOLERANCE:
+        if occurred > utcnow() + FUTURE_TOLERANCE:
             errors["occurred_at"] = tr(
                 "date and time of the contact is in the future; check the date"
             )
@@ -563,7 +568,7 @@ def _validate(
                 key=str(key)[:40], fmt=fmt, opts=", ".join(allowed)
             )
             continue
-        text = _clean_section(text or "")
+        text = clean_section(text or "")
         if len(text) > MAX_SECTION_CHARS:
             errors[key] = tr("{label} is too long ({n} characters); keep it under {max}").format(
                 label=allowed[key], n=len(text), max=MAX_SECTION_CHARS
@@ -611,8 +616,11 @@ def _validate_goals(
     return sorted(goals)
 
 
-def _sign_problems(note: SessionNote) -> dict[str, str]:
-    """What keeps a draft from being signed: a record someone can rely on."""
+def sign_problems(note: SessionNote) -> dict[str, str]:
+    """What keeps a draft from being signed: a record someone can rely on.
+
+    Public for ``note_groups``, which checks every note of a group before signing any.
+    """
     errors: dict[str, str] = {}
     sections = note.sections or {}
     filled = {k for k, v in sections.items() if v.strip()}
@@ -634,7 +642,7 @@ def _sign_problems(note: SessionNote) -> dict[str, str]:
                 ).format(label=label)
     if note.kind != "outreach" and note.duration_minutes <= 0:
         errors["duration_minutes"] = tr("enter how many minutes the contact took before signing")
-    if note.occurred_at > utcnow() + _FUTURE_TOLERANCE:
+    if note.occurred_at > utcnow() + FUTURE_TOLERANCE:
         errors["occurred_at"] = tr(
             "the contact is in the future; a note is signed after the contact"
         )
@@ -794,9 +802,10 @@ def find_tampered_notes(session: Session, *, batch: int = 2000) -> list[int]:
 # --------------------------------------------------------------------------- drafts
 
 
-def _apply(note: SessionNote, c: _Clean, group: GroupSession | None) -> bool:
-    """Copy validated content onto the row; True when anything changed."""
-    body = _compose_body(c.sections, c.format, c.kind, group)
+def apply_content(note: SessionNote, c: _Clean, group: GroupSession | None) -> bool:
+    """Copy validated content (from ``validate_content``) onto the row; True when
+    anything changed."""
+    body = compose_body(c.sections, c.format, c.kind, group)
     values: dict[str, Any] = {
         "kind": c.kind,
         "occurred_at": c.occurred_at,
@@ -844,7 +853,7 @@ def save_draft(
     """
     require_participant(session, actor, participant_id, action="write note")
     if note_id is None:
-        c = _validate(session, participant_id, content, None)
+        c = validate_content(session, participant_id, content, None)
         new = SessionNote(
             participant_id=participant_id,
             author_id=actor.id,
@@ -853,7 +862,7 @@ def save_draft(
             occurred_at=c.occurred_at,
             goals=[],
         )
-        _apply(new, c, None)
+        apply_content(new, c, None)
         session.add(new)
         session.flush()
         log(
@@ -877,8 +886,8 @@ def save_draft(
     _require_author(note, actor, tr("change a draft"))
     check_version(note.version_id, expected_version, tr("this note"), record=note)
     group = session.get(GroupSession, note.group_session_id) if note.group_session_id else None
-    c = _validate(session, participant_id, content, group)
-    if _apply(note, c, group):
+    c = validate_content(session, participant_id, content, group)
+    if apply_content(note, c, group):
         session.flush()
     return DraftSaved(note.id, note.version_id, note.updated_at, False)
 
@@ -980,14 +989,19 @@ def sign_note(
     _require_draft(note)
     _require_author(note, actor, tr("sign it"))
     check_version(note.version_id, expected_version, tr("this note"), record=note)
-    problems = _sign_problems(note)
+    problems = sign_problems(note)
     if problems:
         raise ValidationError(problems)
-    _sign(session, actor, note)
+    record_signature(session, actor, note)
     return _detail(session, note)
 
 
-def _sign(session: Session, actor: Actor, note: SessionNote) -> None:
+def record_signature(session: Session, actor: Actor, note: SessionNote) -> None:
+    """Sign *note*: content hash, signer and time, audited as ``note_sign``.
+
+    The caller has checked access, authorship and ``sign_problems`` (``sign_note``
+    for one note, ``note_groups.sign_group_session`` for a group's).
+    """
     session.flush()
     note.content_hash = _note_hash(session, note)
     note.status = "signed"
@@ -1023,7 +1037,7 @@ def add_addendum(
     reason = clean_text(
         reason, "reason", errors, required=True, max_len=500, label=tr("reason for the addendum")
     )
-    body = _clean_section((text or "").strip())
+    body = clean_section((text or "").strip())
     if not body:
         errors["text"] = tr("addendum text is required; write the correction or addition")
     elif len(body) > MAX_SECTION_CHARS:
@@ -1215,7 +1229,7 @@ def _detail(session: Session, note: SessionNote) -> NoteDetail:
         .where(NoteGoal.note_id == note.id)
         .order_by(Goal.position, Goal.id)
     ).all()
-    names = _names(
+    names = staff_names(
         session,
         [
             note.author_id,
@@ -1465,330 +1479,3 @@ def recent_risk_flags(
             rows.extend(session.execute(stmt.where(SessionNote.participant_id.in_(block))).all())
     rows.sort(key=lambda r: (r[5], r[0]), reverse=True)
     return [RiskAlert(r[0], r[1], r[2] or r[3], r[4], r[5], tuple(r[6] or ())) for r in rows]
-
-
-# --------------------------------------------------------------------------- group sessions
-
-
-@dataclass(frozen=True)
-class GroupAttendee:
-    """One attendee of a group session: their own paragraph and goals."""
-
-    participant_id: int
-    paragraph: str = ""
-    goals: Sequence[GoalMark] = ()
-    risk_flags: Sequence[str] = ()
-
-
-@dataclass(frozen=True)
-class GroupAttendeeNote:
-    note_id: int
-    participant_id: int
-    participant_name: str
-    status: str
-    version: int
-    author_id: int
-    author_name: str
-
-
-@dataclass(frozen=True)
-class GroupSessionDetail:
-    """The facilitator's view of a group session, roster included.
-
-    For the group editor only: a participant's record shows ``NoteDetail``,
-    whose ``group`` part never names the other attendees.
-    """
-
-    id: int
-    topic: str
-    group_text: str
-    facilitator_id: int
-    facilitator_name: str
-    occurred_at: datetime
-    duration_minutes: int
-    location: str
-    attendees: tuple[GroupAttendeeNote, ...]
-    version: int
-
-
-AttendeeInput = GroupAttendee | tuple[Any, ...]
-
-
-def _attendee(raw: AttendeeInput) -> GroupAttendee:
-    if isinstance(raw, GroupAttendee):
-        return raw
-    pid, paragraph, *rest = raw
-    goals = tuple(g if isinstance(g, GoalMark) else GoalMark(*g) for g in (rest[0] if rest else ()))
-    return GroupAttendee(int(pid), str(paragraph or ""), goals)
-
-
-def _group_fields(
-    topic: str, occurred_at: datetime, duration_minutes: int, location: str, group_text: str
-) -> tuple[str, datetime, int, str, str]:
-    errors: dict[str, str] = {}
-    topic = clean_text(topic, "topic", errors, required=True, max_len=200, label=tr("topic"))
-    location = clean_text(location, "location", errors, max_len=200, label=tr("location"))
-    text = _clean_section(group_text or "").strip()
-    if len(text) > MAX_SECTION_CHARS:
-        errors["group_text"] = tr(
-            "the group's shared text is too long; keep it under {max} characters"
-        ).format(max=MAX_SECTION_CHARS)
-    if not isinstance(occurred_at, datetime) or occurred_at.tzinfo is None:
-        errors["occurred_at"] = tr("date and time of the group must include the time zone")
-        occurred_at = utcnow()
-    occurred_at = occurred_at.astimezone(UTC).replace(microsecond=0)
-    if occurred_at > utcnow() + _FUTURE_TOLERANCE:
-        errors["occurred_at"] = tr("date and time of the group is in the future; check the date")
-    if (
-        isinstance(duration_minutes, bool)
-        or not isinstance(duration_minutes, int)
-        or not (0 <= duration_minutes <= MAX_DURATION_MINUTES)
-    ):
-        errors["duration_minutes"] = tr(
-            "duration must be a whole number of minutes from 0 to {max}"
-        ).format(max=MAX_DURATION_MINUTES)
-    if errors:
-        raise ValidationError(errors)
-    return topic, occurred_at, duration_minutes, location, text
-
-
-def _add_attendees(
-    session: Session,
-    actor: Actor,
-    group: GroupSession,
-    attendees: Sequence[AttendeeInput],
-    mode: str,
-    fmt: str,
-) -> None:
-    wanted = [_attendee(a) for a in attendees]
-    ids = [a.participant_id for a in wanted]
-    existing = set(
-        session.scalars(
-            select(SessionNote.participant_id).where(SessionNote.group_session_id == group.id)
-        )
-    )
-    if len(set(ids)) != len(ids) or existing & set(ids):
-        raise ValidationError(
-            {"attendees": tr("a participant is listed twice; each attendee gets one note")}
-        )
-    for a in wanted:
-        require_participant(session, actor, a.participant_id, action="write group note")
-    for a in wanted:
-        content = NoteContent(
-            occurred_at=group.occurred_at,
-            kind="group",
-            duration_minutes=group.duration_minutes,
-            mode=mode,
-            location=group.location,
-            format=fmt,
-            sections={"individual": a.paragraph},
-            risk_flags=a.risk_flags,
-            goals=a.goals,
-        )
-        try:
-            c = _validate(session, a.participant_id, content, group)
-        except ValidationError as exc:
-            name = _participant_name(session, a.participant_id)
-            raise ValidationError(
-                {k: f"{name}: {v}" for k, v in exc.field_errors.items()}
-            ) from None
-        note = SessionNote(
-            participant_id=a.participant_id,
-            author_id=actor.id,
-            status="draft",
-            group_session_id=group.id,
-            kind="group",
-            occurred_at=c.occurred_at,
-            goals=[],
-        )
-        _apply(note, c, group)
-        session.add(note)
-        session.flush()
-        log(
-            session,
-            actor,
-            "note_create",
-            entity_type="session_note",
-            entity_id=note.id,
-            participant_id=a.participant_id,
-            details={"kind": "group", "group_session_id": group.id},
-        )
-
-
-def create_group_session(
-    session: Session,
-    actor: Actor,
-    *,
-    topic: str,
-    occurred_at: datetime,
-    duration_minutes: int,
-    location: str,
-    group_text: str,
-    attendees: Sequence[AttendeeInput],
-    mode: str = "in_person",
-    format: str = DEFAULT_FORMAT,
-) -> GroupSessionDetail:
-    """One group session and one draft note (kind "group") per attendee.
-
-    The actor facilitates and must have access to every attendee. *attendees*
-    holds ``GroupAttendee`` values or ``(participant_id, paragraph[, goals])`` tuples.
-    """
-    if not actor.sees_clinical:
-        raise PermissionDenied(tr("Administrators cannot write session notes"))
-    if not attendees:
-        raise ValidationError({"attendees": tr("add at least one attendee")})
-    topic, occurred_at, duration_minutes, location, text = _group_fields(
-        topic, occurred_at, duration_minutes, location, group_text
-    )
-    group = GroupSession(
-        topic=topic,
-        facilitator_id=actor.id,
-        occurred_at=occurred_at,
-        duration_minutes=duration_minutes,
-        location=location,
-        group_text=text,
-    )
-    session.add(group)
-    session.flush()
-    _add_attendees(session, actor, group, attendees, mode, format)
-    log(
-        session,
-        actor,
-        "group_session_create",
-        entity_type="group_session",
-        entity_id=group.id,
-        details={"attendees": len(attendees)},
-    )
-    return _group_detail(session, actor, group)
-
-
-def add_group_attendees(
-    session: Session,
-    actor: Actor,
-    group_session_id: int,
-    attendees: Sequence[AttendeeInput],
-    *,
-    mode: str = "in_person",
-    format: str = DEFAULT_FORMAT,
-) -> GroupSessionDetail:
-    """Add late attendees to a group session the actor facilitated."""
-    group = _own_group(session, actor, group_session_id)
-    _add_attendees(session, actor, group, attendees, mode, format)
-    return _group_detail(session, actor, group)
-
-
-def _own_group(session: Session, actor: Actor, group_session_id: int) -> GroupSession:
-    group = session.get(GroupSession, group_session_id)
-    if group is None:
-        raise NotFound(tr("No group session number {id} exists").format(id=group_session_id))
-    if group.facilitator_id != actor.id:
-        raise PermissionDenied(tr("Only the facilitator can change a group session"))
-    return group
-
-
-def get_group_session(session: Session, actor: Actor, group_session_id: int) -> GroupSessionDetail:
-    """The facilitator's (or a supervisor's) view of a group, listing the attendees
-    the actor may see."""
-    group = session.get(GroupSession, group_session_id)
-    if group is None:
-        raise NotFound(tr("No group session number {id} exists").format(id=group_session_id))
-    if group.facilitator_id != actor.id and not actor.supervises:
-        raise PermissionDenied(
-            tr("Only the facilitator or a supervisor can open the group's attendance")
-        )
-    log(session, actor, "group_session_view", entity_type="group_session", entity_id=group.id)
-    return _group_detail(session, actor, group)
-
-
-def update_group_session(
-    session: Session,
-    actor: Actor,
-    group_session_id: int,
-    *,
-    topic: str,
-    occurred_at: datetime,
-    duration_minutes: int,
-    location: str,
-    group_text: str,
-    expected_version: int | None = None,
-) -> GroupSessionDetail:
-    """Change the shared part while every attendee's note is still a draft (the
-    shared part is signed with each note). Cheap enough for autosave."""
-    group = _own_group(session, actor, group_session_id)
-    check_version(group.version_id, expected_version, tr("this group session"), record=group)
-    notes = list(
-        session.scalars(select(SessionNote).where(SessionNote.group_session_id == group.id))
-    )
-    if any(n.status == "signed" for n in notes):
-        raise SignedNoteLocked()
-    topic, occurred_at, duration_minutes, location, text = _group_fields(
-        topic, occurred_at, duration_minutes, location, group_text
-    )
-    group.topic, group.occurred_at, group.duration_minutes = topic, occurred_at, duration_minutes
-    group.location, group.group_text = location, text
-    for n in notes:
-        n.occurred_at, n.duration_minutes, n.location = occurred_at, duration_minutes, location
-        n.body = _compose_body(n.sections, n.format, n.kind, group)
-    session.flush()
-    return _group_detail(session, actor, group)
-
-
-def sign_group_session(session: Session, actor: Actor, group_session_id: int) -> GroupSessionDetail:
-    """Sign all of the actor's unsigned notes of a group at once (each is also
-    signable alone with ``sign_note``). Nothing is signed unless all can be."""
-    group = _own_group(session, actor, group_session_id)
-    notes = list(
-        session.scalars(
-            select(SessionNote)
-            .where(
-                SessionNote.group_session_id == group.id,
-                SessionNote.status == "draft",
-                SessionNote.author_id == actor.id,
-            )
-            .order_by(SessionNote.id)
-        )
-    )
-    errors: dict[str, str] = {}
-    for n in notes:
-        require_participant(session, actor, n.participant_id, action="sign note")
-        for key, message in _sign_problems(n).items():
-            name = _participant_name(session, n.participant_id)
-            errors[f"{key}:{n.participant_id}"] = f"{name}: {message}"
-    if errors:
-        raise ValidationError(errors)
-    for n in notes:
-        _sign(session, actor, n)
-    return _group_detail(session, actor, group)
-
-
-def _group_detail(session: Session, actor: Actor, group: GroupSession) -> GroupSessionDetail:
-    rows = session.execute(
-        select(
-            SessionNote.id,
-            SessionNote.participant_id,
-            Participant.preferred_name,
-            Participant.legal_name,
-            SessionNote.status,
-            SessionNote.version_id,
-            SessionNote.author_id,
-        )
-        .join(Participant, Participant.id == SessionNote.participant_id)
-        .where(SessionNote.group_session_id == group.id, visible_participants(actor))
-        .order_by(Participant.legal_name, SessionNote.id)
-    ).all()
-    names = _names(session, {group.facilitator_id, *(r[6] for r in rows)})
-    return GroupSessionDetail(
-        group.id,
-        group.topic,
-        group.group_text,
-        group.facilitator_id,
-        names.get(group.facilitator_id, ""),
-        group.occurred_at,
-        group.duration_minutes,
-        group.location,
-        tuple(
-            GroupAttendeeNote(r[0], r[1], r[2] or r[3], r[4], r[5], r[6], names.get(r[6], ""))
-            for r in rows
-        ),
-        group.version_id,
-    )
