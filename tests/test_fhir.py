@@ -20,6 +20,7 @@ from casebook import fhir
 from casebook.database import Database
 from casebook.errors import PermissionDenied, ValidationError
 from casebook.services import consents as K
+from casebook.services import referral_status as RS
 from casebook.services import referrals as R
 from models import AuditEvent
 
@@ -89,7 +90,7 @@ def _by_type(bundle: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 def test_bundle_validates_and_carries_the_referral(db: Database, staff: Staff) -> None:
     pid, rid, consent_id = _referral(db, staff)
     with db.session() as s:
-        R.change_status(s, staff.peer1, rid, "accepted", note="Intake booked for Monday")
+        RS.change_status(s, staff.peer1, rid, "accepted", note="Intake booked for Monday")
     data = _export(db, staff.peer1, rid)
     json.dumps(data)  # plain JSON types only
     bundle = Bundle.model_validate(data)
@@ -173,7 +174,7 @@ def test_organisation_emergent_and_contact_details(db: Database, staff: Staff) -
 def test_closed_referral_maps_status_and_outcome(db: Database, staff: Staff) -> None:
     _pid, rid, _ = _referral(db, staff)
     with db.session() as s:
-        R.close_referral(s, staff.peer1, rid, outcome="no_response", note="Three calls")
+        RS.close_referral(s, staff.peer1, rid, outcome="no_response", note="Three calls")
     data = _export(db, staff.peer1, rid)
     Bundle.model_validate(data)
     entries = _by_type(data)

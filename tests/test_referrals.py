@@ -16,6 +16,7 @@ from casebook.database import Database
 from casebook.errors import ConflictError, PermissionDenied, ValidationError
 from casebook.security.permissions import Actor
 from casebook.services import consents as K
+from casebook.services import referral_status as RS
 from casebook.services import referrals as R
 from models import AuditEvent, Disclosure, Referral
 
@@ -97,7 +98,7 @@ def move(
     # Each change a few minutes after the last, on the same fixed clock as sending.
     at = NOW + timedelta(minutes=next(_minutes))
     with db.session() as s:
-        return R.change_status(s, actor, referral_id, to, note=note, today=TODAY, now=at, **kw)
+        return RS.change_status(s, actor, referral_id, to, note=note, today=TODAY, now=at, **kw)
 
 
 # --------------------------------------------------------------------------- the consent check
@@ -253,13 +254,13 @@ def test_every_change_has_an_event(db: Database, staff: Staff, case: Case) -> No
     # On hold returns only to where it was held from.
     assert held.next_statuses == ("in-progress", "cancelled")
     with pytest.raises(ValidationError) as info, db.session() as s:
-        R.change_status(s, staff.peer1, r.id, "accepted")
+        RS.change_status(s, staff.peer1, r.id, "accepted")
     assert info.value.field_errors["status"] == (
         "a referral that is on hold cannot become accepted; it can become: in progress, cancelled"
     )
     move(db, staff.peer1, r.id, "in-progress", "Back after the move")
     with db.session() as s:
-        done = R.close_referral(
+        done = RS.close_referral(
             s,
             staff.peer1,
             r.id,
@@ -296,7 +297,7 @@ def test_illegal_transitions_are_refused(db: Database, staff: Staff, case: Case)
     r = draft(db, staff.peer1, case)
     for to in ("accepted", "completed", "on-hold", "bogus"):
         with pytest.raises(ValidationError) as info, db.session() as s:
-            R.change_status(s, staff.peer1, r.id, to)
+            RS.change_status(s, staff.peer1, r.id, to)
         assert (
             "it can become: sent, cancelled, entered in error" in info.value.field_errors["status"]
         )
@@ -304,12 +305,12 @@ def test_illegal_transitions_are_refused(db: Database, staff: Staff, case: Case)
     sent = move(db, staff.peer1, r.id, "requested", "via change_status")
     assert sent.status == "requested" and sent.consent_id is not None
     with pytest.raises(ValidationError), db.session() as s:
-        R.change_status(s, staff.peer1, r.id, "completed")
+        RS.change_status(s, staff.peer1, r.id, "completed")
     with pytest.raises(ValidationError), db.session() as s:
-        R.change_status(s, staff.peer1, r.id, "entered-in-error", note="oops")
+        RS.change_status(s, staff.peer1, r.id, "entered-in-error", note="oops")
     move(db, staff.peer1, r.id, "cancelled", "Participant changed their mind")
     with pytest.raises(ValidationError) as info, db.session() as s:
-        R.change_status(s, staff.peer1, r.id, "requested")
+        RS.change_status(s, staff.peer1, r.id, "requested")
     assert "which is final" in info.value.field_errors["status"]
     with pytest.raises(ValidationError) as info, db.session() as s:
         R.update_referral(s, staff.peer1, r.id, R.ReferralFields(reason="x"))
@@ -335,7 +336,7 @@ def test_draft_edits_and_entered_in_error(db: Database, staff: Staff, case: Case
         R.update_referral(s, staff.peer1, r.id, R.ReferralFields(reason=" ", urgency="soon"))
     assert set(info.value.field_errors) == {"reason", "urgency"}
     with pytest.raises(ValidationError) as info, db.session() as s:
-        R.change_status(s, staff.peer1, r.id, "entered-in-error")
+        RS.change_status(s, staff.peer1, r.id, "entered-in-error")
     assert "note" in info.value.field_errors
     wrong = move(db, staff.peer1, r.id, "entered-in-error", "Wrong participant")
     assert wrong.status == "entered-in-error" and wrong.closed_at is not None
@@ -377,7 +378,7 @@ def test_close_with_outcome(
     }[before]:
         move(db, staff.peer1, r.id, step)
     with db.session() as s:
-        closed = R.close_referral(
+        closed = RS.close_referral(
             s, staff.peer1, r.id, outcome=outcome, note="Called them", now=NOW + timedelta(days=1)
         )
     assert closed.status == status and closed.outcome == outcome
@@ -391,22 +392,22 @@ def test_close_refusals(db: Database, staff: Staff, case: Case) -> None:
     make_consent(db, staff.peer1, case.pid, case.ana)
     r = draft(db, staff.peer1, case)
     with pytest.raises(ValidationError) as info, db.session() as s:
-        R.close_referral(s, staff.peer1, r.id, outcome="declined")
+        RS.close_referral(s, staff.peer1, r.id, outcome="declined")
     assert "never sent" in info.value.field_errors["status"]
     send(db, staff.peer1, r.id)
     with pytest.raises(ValidationError) as info, db.session() as s:
-        R.close_referral(s, staff.peer1, r.id, outcome="other")
+        RS.close_referral(s, staff.peer1, r.id, outcome="other")
     assert set(info.value.field_errors) == {"note", "status"}
     with pytest.raises(ValidationError) as info, db.session() as s:
-        R.close_referral(s, staff.peer1, r.id, outcome="lost")
+        RS.close_referral(s, staff.peer1, r.id, outcome="lost")
     assert "outcome" in info.value.field_errors
     with db.session() as s:
-        other = R.close_referral(
+        other = RS.close_referral(
             s, staff.peer1, r.id, outcome="other", status="completed", note="Group program instead"
         )
     assert other.status == "completed"
     with pytest.raises(ValidationError) as info, db.session() as s:
-        R.close_referral(s, staff.peer1, r.id, outcome="declined")
+        RS.close_referral(s, staff.peer1, r.id, outcome="declined")
     assert "already closed" in info.value.field_errors["status"]
 
 
@@ -425,14 +426,14 @@ def test_follow_ups_appear_when_due_and_leave_when_closed(
 
     def due(actor: Actor, day: date) -> list[int]:
         with db.session(read_only=True) as s:
-            return [f.referral_id for f in R.referral_follow_ups_due(s, actor, today=day)]
+            return [f.referral_id for f in RS.referral_follow_ups_due(s, actor, today=day)]
 
     assert due(staff.peer1, TODAY) == []
     assert due(staff.peer1, TODAY + timedelta(days=1)) == [r.id]
     later = TODAY + timedelta(days=9)
     assert due(staff.peer1, later) == [r.id, routine.id]
     with db.session(read_only=True) as s:
-        first = R.referral_follow_ups_due(s, staff.peer1, today=later)[0]
+        first = RS.referral_follow_ups_due(s, staff.peer1, today=later)[0]
     assert (first.days_overdue, first.urgency, first.counselor_name) == (8, "urgent", ANA)
     assert first.participant_name == "Zoë Example" and first.status == "requested"
     assert due(staff.supervisor, later) == [r.id, routine.id]  # the team's
@@ -442,16 +443,18 @@ def test_follow_ups_appear_when_due_and_leave_when_closed(
     assert due(staff.peer1, later) == [r.id, routine.id]
     # ... moving the follow-up date takes it off until then, and says so in the timeline.
     with db.session() as s:
-        moved = R.set_follow_up(s, staff.peer1, routine.id, TODAY + timedelta(days=20), today=TODAY)
+        moved = RS.set_follow_up(
+            s, staff.peer1, routine.id, TODAY + timedelta(days=20), today=TODAY
+        )
     assert moved.events[-1].note == "follow-up date set to 2026-04-04"
     assert not moved.events[-1].is_status_change
     assert due(staff.peer1, later) == [r.id]
     with db.session() as s:
-        R.close_referral(s, staff.peer1, r.id, outcome="attended_first_appointment")
+        RS.close_referral(s, staff.peer1, r.id, outcome="attended_first_appointment")
     assert due(staff.peer1, later) == []
     assert never_sent.id not in due(staff.peer1, TODAY + timedelta(days=400))
     with pytest.raises(ValidationError), db.session() as s:
-        R.set_follow_up(s, staff.peer1, r.id, later, today=TODAY)  # closed now
+        RS.set_follow_up(s, staff.peer1, r.id, later, today=TODAY)  # closed now
 
 
 # --------------------------------------------------------------------------- reading, prefill
@@ -513,10 +516,10 @@ def test_other_staff_are_refused_everywhere(
         lambda s: R.create_referral(s, actor, case.pid, fields),
         lambda s: R.update_referral(s, actor, r.id, fields),
         lambda s: R.send_referral(s, actor, r.id, today=TODAY),
-        lambda s: R.change_status(s, actor, r.id, "cancelled"),
-        lambda s: R.change_status(s, actor, sent.id, "accepted"),
-        lambda s: R.close_referral(s, actor, sent.id, outcome="declined"),
-        lambda s: R.set_follow_up(s, actor, sent.id, TODAY, today=TODAY),
+        lambda s: RS.change_status(s, actor, r.id, "cancelled"),
+        lambda s: RS.change_status(s, actor, sent.id, "accepted"),
+        lambda s: RS.close_referral(s, actor, sent.id, outcome="declined"),
+        lambda s: RS.set_follow_up(s, actor, sent.id, TODAY, today=TODAY),
         lambda s: R.get_referral(s, actor, r.id),
         lambda s: R.list_referrals(s, actor, case.pid),
         lambda s: R.list_disclosures(s, actor, case.pid),
@@ -526,7 +529,7 @@ def test_other_staff_are_refused_everywhere(
         with pytest.raises(PermissionDenied), db.session() as s:
             call(s)
     with db.session(read_only=True) as s:
-        assert R.referral_follow_ups_due(s, actor, today=TODAY + timedelta(days=30)) == []
+        assert RS.referral_follow_ups_due(s, actor, today=TODAY + timedelta(days=30)) == []
         denied = s.scalars(select(AuditEvent).where(AuditEvent.action == "access_denied")).all()
         assert len(denied) == len(calls)
         statuses = dict(s.execute(select(Referral.id, Referral.status)).tuples().all())

@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QComboBox, QWidget
 
-from casebook.services import referrals
+from casebook.services import referral_status, referrals
 from casebook.services.referrals import ReferralDetail
 from ui.context import AppContext
 from ui.participant_forms import DateField
@@ -108,7 +108,7 @@ class StatusChangeDialog(_ReferralAction):
         on = date.fromisoformat(follow_up) if follow_up else None
 
         def change(session: Any, actor: Any) -> ReferralDetail:
-            return referrals.change_status(
+            return referral_status.change_status(
                 session,
                 actor,
                 referral.id,
@@ -164,7 +164,7 @@ class FollowUpDialog(_ReferralAction):
         note = values["note"]
 
         def set_date(session: Any, actor: Any) -> ReferralDetail:
-            return referrals.set_follow_up(
+            return referral_status.set_follow_up(
                 session, actor, referral.id, on, note=note, expected_version=referral.version
             )
 
@@ -236,7 +236,7 @@ class CloseReferralDialog(_ReferralAction):
         status = values["final_status"] if outcome == "other" else None
 
         def close(session: Any, actor: Any) -> ReferralDetail:
-            return referrals.close_referral(
+            return referral_status.close_referral(
                 session,
                 actor,
                 referral.id,

@@ -13,7 +13,7 @@ from PySide6.QtCore import QCoreApplication
 
 from casebook.errors import CasebookError
 from casebook.security.permissions import Actor
-from casebook.services import consents, counselors, referrals
+from casebook.services import consents, counselors, referral_status, referrals
 from casebook.services.consents import ConsentDetail
 from casebook.services.counselors import CounselorDetail
 from casebook.services.referrals import (
@@ -160,7 +160,7 @@ def write_json(path: Path, document: dict[str, Any]) -> None:
 def referral_flags(session: Any, actor: Actor, participant_id: int) -> list[tuple[str, str]]:
     """ "Referral follow-up overdue" (badge "overdue"), or "due today" (badge "due")."""
     try:
-        due = referrals.referral_follow_ups_due(session, actor, participant_id=participant_id)
+        due = referral_status.referral_follow_ups_due(session, actor, participant_id=participant_id)
     except CasebookError:
         return []
     if any(f.days_overdue > 0 for f in due):

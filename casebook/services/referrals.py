@@ -13,6 +13,10 @@ needs no consent.
 A sent referral has a follow-up date (routine 7 days, urgent 1, emergent the same
 day; adjustable); while it is open and the date has come, it is on Today until the
 loop is closed with an outcome.
+
+Status changes, closing the loop, moving the follow-up date and the follow-ups due
+on Today are in ``referral_status``; this module drafts, runs the consent check and
+sends, and reads.
 """
 
 from __future__ import annotations
@@ -20,12 +24,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, select, true
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casebook.errors import NotFound, ValidationError
 from casebook.i18n import tr, translated
-from casebook.security.permissions import Actor, require_participant, visible_participants
+from casebook.security.permissions import Actor, require_participant
 from casebook.services.common import check_version, clean_text, log
 from casebook.services.consents import (
     consent_status,
@@ -85,7 +89,7 @@ assert set(OUTCOME_LABELS) == set(REFERRAL_OUTCOMES)
 OPEN_STATUSES = ("requested", "accepted", "in-progress", "on-hold")
 TERMINAL_STATUSES = ("rejected", "cancelled", "completed", "failed", "entered-in-error")
 # Allowed status changes. "on-hold" returns only to the status it was put on hold
-# from (or is cancelled); see _next_statuses.
+# from (or is cancelled); see next_statuses.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "draft": ("requested", "cancelled", "entered-in-error"),
     "requested": ("accepted", "rejected", "cancelled", "on-hold", "failed"),
@@ -106,7 +110,8 @@ OUTCOME_STATUSES: dict[str, tuple[str, ...]] = {
 }
 CLOSING_STATUSES = ("completed", "failed", "cancelled", "rejected")
 FOLLOW_UP_DAYS: dict[str, int] = {"routine": 7, "urgent": 1, "emergent": 0}
-_MAX_TEXT = 4000
+# Longest reason, information shared or note a referral keeps, in characters.
+MAX_TEXT_CHARS = 4000
 
 
 def status_labels() -> dict[str, str]:
@@ -196,27 +201,11 @@ class ReferralDetail:
     version: int
     updated_at: datetime
     events: tuple[ReferralEventView, ...]  # the timeline, oldest first
-    next_statuses: tuple[str, ...]  # what change_status accepts now
+    next_statuses: tuple[str, ...]  # what referral_status.change_status accepts now
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
-
-
-@dataclass(frozen=True)
-class FollowUpDue:
-    """A row on Today: an open referral whose follow-up date has come."""
-
-    referral_id: int
-    participant_id: int
-    record_number: str
-    participant_name: str
-    counselor_name: str
-    urgency: str
-    status: str
-    sent_at: datetime | None
-    follow_up_on: date
-    days_overdue: int
 
 
 @dataclass(frozen=True)
@@ -267,7 +256,8 @@ def _events(session: Session, referral_id: int) -> list[ReferralEvent]:
     )
 
 
-def _detail(session: Session, r: Referral) -> ReferralDetail:
+def referral_detail(session: Session, r: Referral) -> ReferralDetail:
+    """The read model of *r*, with its timeline and ``next_statuses``. Not audited."""
     events = _events(session, r.id)
     ids = {e.by_id for e in events if e.by_id is not None}
     if r.created_by_id is not None:
@@ -308,7 +298,7 @@ def _detail(session: Session, r: Referral) -> ReferralDetail:
             )
             for e in events
         ),
-        next_statuses=_next_statuses(session, r),
+        next_statuses=next_statuses(session, r),
     )
 
 
@@ -320,13 +310,13 @@ def _validate_fields(
 ) -> tuple[dict[str, str], str, str, tuple[str, ...]]:
     errors: dict[str, str] = {}
     reason = clean_text(
-        data.reason, "reason", errors, required=True, max_len=_MAX_TEXT, label=tr("reason")
+        data.reason, "reason", errors, required=True, max_len=MAX_TEXT_CHARS, label=tr("reason")
     )
     information = clean_text(
         data.information_shared,
         "information_shared",
         errors,
-        max_len=_MAX_TEXT,
+        max_len=MAX_TEXT_CHARS,
         label=tr("information shared"),
     )
     if data.urgency not in URGENCIES:
@@ -351,7 +341,7 @@ def _validate_fields(
     return errors, reason, information, categories
 
 
-def _add_event(
+def add_referral_event(
     session: Session,
     r: Referral,
     actor: Actor,
@@ -360,6 +350,9 @@ def _add_event(
     note: str,
     at: datetime,
 ) -> None:
+    """Put one event on *r*'s timeline: *actor* moved it from *from_status* to
+    *to_status* at *at* (the same status for a follow-up change). Only adds the row;
+    the caller changes the referral and audits."""
     session.add(
         ReferralEvent(
             referral_id=r.id,
@@ -401,7 +394,7 @@ def create_referral(
     )
     session.add(r)
     session.flush()
-    _add_event(session, r, actor, None, "draft", "", now)
+    add_referral_event(session, r, actor, None, "draft", "", now)
     session.flush()
     log(
         session,
@@ -411,10 +404,12 @@ def create_referral(
         entity_id=r.id,
         participant_id=participant_id,
     )
-    return _detail(session, r)
+    return referral_detail(session, r)
 
 
-def _load(session: Session, actor: Actor, referral_id: int, action: str) -> Referral:
+def load_referral(session: Session, actor: Actor, referral_id: int, action: str) -> Referral:
+    """Referral *referral_id*, or NotFound; refused (naming *action*) unless the actor
+    may use its participant."""
     r = session.get(Referral, referral_id)
     if r is None:
         raise NotFound(tr("No referral with that number exists"))
@@ -431,7 +426,7 @@ def update_referral(
     expected_version: int | None = None,
 ) -> ReferralDetail:
     """Edit a draft. Once sent, what was disclosed is on record and stays as it was."""
-    r = _load(session, actor, referral_id, "update referral")
+    r = load_referral(session, actor, referral_id, "update referral")
     check_version(r.version_id, expected_version, tr("this referral"), record=r)
     if r.status != "draft":
         raise ValidationError(
@@ -467,7 +462,7 @@ def update_referral(
             participant_id=r.participant_id,
             details={"fields": changed},
         )
-    return _detail(session, r)
+    return referral_detail(session, r)
 
 
 # --------------------------------------------------------------------------- the consent check
@@ -557,7 +552,8 @@ def _covering_consent(
     raise ValidationError({"consent": lead + ": " + "; ".join(problems)})
 
 
-def _check_follow_up(on: date, today: date, errors: dict[str, str]) -> None:
+def check_follow_up_date(on: date, today: date, errors: dict[str, str]) -> None:
+    """Add to *errors* when the follow-up date *on* is before *today*."""
     if on < today:
         errors["follow_up_on"] = tr("the follow-up date is in the past; choose today or later")
 
@@ -581,7 +577,7 @@ def send_referral(
     urgency unless *follow_up_on* is given), the consent relied on is recorded,
     and the disclosure goes into the accounting of disclosures with the §2.32 notice.
     """
-    r = _load(session, actor, referral_id, "send referral")
+    r = load_referral(session, actor, referral_id, "send referral")
     check_version(r.version_id, expected_version, tr("this referral"), record=r)
     today = today or date.today()
     now = now or utcnow()
@@ -590,7 +586,7 @@ def send_referral(
             {"status": tr("this referral was already sent; only a draft can be sent")}
         )
     errors: dict[str, str] = {}
-    note = clean_text(note, "note", errors, max_len=_MAX_TEXT, label=tr("note"))
+    note = clean_text(note, "note", errors, max_len=MAX_TEXT_CHARS, label=tr("note"))
     counselor = session.get(Counselor, r.counselor_id) if r.counselor_id else None
     if counselor is None:
         errors["counselor"] = tr("choose the counselor or organisation to refer to")
@@ -606,7 +602,7 @@ def send_referral(
     if not r.information_shared.strip():
         errors["information_shared"] = tr("describe the information the referral shares")
     if follow_up_on is not None:
-        _check_follow_up(follow_up_on, today, errors)
+        check_follow_up_date(follow_up_on, today, errors)
     if errors:
         raise ValidationError(errors)
     assert counselor is not None
@@ -615,7 +611,7 @@ def send_referral(
     r.status = "requested"
     r.sent_at = now
     r.follow_up_on = follow_up_on or today + timedelta(days=FOLLOW_UP_DAYS[r.urgency])
-    _add_event(session, r, actor, "draft", "requested", note, now)
+    add_referral_event(session, r, actor, "draft", "requested", note, now)
     disclosure = Disclosure(
         participant_id=r.participant_id,
         consent_id=consent.id,
@@ -654,13 +650,14 @@ def send_referral(
             "categories": list(categories),
         },
     )
-    return _detail(session, r)
+    return referral_detail(session, r)
 
 
-# --------------------------------------------------------------------------- status changes
+# --------------------------------------------------------------------------- allowed status changes
 
 
-def _held_from(session: Session, r: Referral) -> str | None:
+def status_before_hold(session: Session, r: Referral) -> str | None:
+    """The status *r* was in when it was last put on hold (None if it never was)."""
     return session.scalar(
         select(ReferralEvent.from_status)
         .where(ReferralEvent.referral_id == r.id, ReferralEvent.to_status == "on-hold")
@@ -669,247 +666,15 @@ def _held_from(session: Session, r: Referral) -> str | None:
     )
 
 
-def _next_statuses(session: Session, r: Referral) -> tuple[str, ...]:
+def next_statuses(session: Session, r: Referral) -> tuple[str, ...]:
+    """The statuses *r* may move to now: ``TRANSITIONS``, except that a referral on
+    hold returns only to the status it was held from (or is cancelled)."""
     allowed = TRANSITIONS[r.status]
     if r.status == "on-hold":
-        previous = _held_from(session, r)
+        previous = status_before_hold(session, r)
         if previous in ("requested", "accepted", "in-progress"):
             allowed = (previous, "cancelled")
     return allowed
-
-
-def _move(
-    session: Session, r: Referral, actor: Actor, to_status: str, note: str, at: datetime
-) -> None:
-    _add_event(session, r, actor, r.status, to_status, note, at)
-    r.status = to_status
-    if to_status in TERMINAL_STATUSES:
-        r.closed_at = at
-
-
-def _refusal(session: Session, r: Referral, to_status: str) -> ValidationError:
-    labels = status_labels()
-    allowed = _next_statuses(session, r)
-    if not allowed:
-        return ValidationError(
-            {
-                "status": tr(
-                    "this referral is {cur}, which is final; start a new referral if needed"
-                ).format(cur=labels[r.status].lower())
-            }
-        )
-    return ValidationError(
-        {
-            "status": tr(
-                "a referral that is {cur} cannot become {to}; it can become: {opts}"
-            ).format(
-                cur=labels[r.status].lower(),
-                to=labels.get(to_status, to_status).lower(),
-                opts=", ".join(labels[s].lower() for s in allowed),
-            )
-        }
-    )
-
-
-def change_status(
-    session: Session,
-    actor: Actor,
-    referral_id: int,
-    to_status: str,
-    *,
-    note: str = "",
-    follow_up_on: date | None = None,
-    expected_version: int | None = None,
-    today: date | None = None,
-    now: datetime | None = None,
-) -> ReferralDetail:
-    """Move the referral along TRANSITIONS, recording who, when and the note.
-
-    draft → requested is sending, and goes through ``send_referral`` and its
-    consent check. Entered in error needs a note saying why. *follow_up_on*
-    optionally sets the next follow-up date at the same time.
-    """
-    r = _load(session, actor, referral_id, "update referral")
-    if r.status == "draft" and to_status == "requested":
-        return send_referral(
-            session,
-            actor,
-            referral_id,
-            note=note,
-            follow_up_on=follow_up_on,
-            expected_version=expected_version,
-            today=today,
-            now=now,
-        )
-    check_version(r.version_id, expected_version, tr("this referral"), record=r)
-    today = today or date.today()
-    now = now or utcnow()
-    if to_status not in _next_statuses(session, r):
-        raise _refusal(session, r, to_status)
-    errors: dict[str, str] = {}
-    note = clean_text(
-        note,
-        "note",
-        errors,
-        required=to_status == "entered-in-error",
-        max_len=_MAX_TEXT,
-        label=tr("note"),
-    )
-    if follow_up_on is not None:
-        _check_follow_up(follow_up_on, today, errors)
-    if errors:
-        raise ValidationError(errors)
-    previous = r.status
-    _move(session, r, actor, to_status, note, now)
-    if follow_up_on is not None and to_status in OPEN_STATUSES:
-        r.follow_up_on = follow_up_on
-    session.flush()
-    log(
-        session,
-        actor,
-        "referral_status",
-        entity_type="referral",
-        entity_id=r.id,
-        participant_id=r.participant_id,
-        details={"from": previous, "to": to_status},
-    )
-    return _detail(session, r)
-
-
-def _closing_path(session: Session, r: Referral, target: str) -> list[str] | None:
-    """The status changes from the current status to *target*, or None.
-
-    Only forward steps are implied on the way: resuming a referral on hold to the
-    status it was held from, and accepting one still "requested".
-    """
-    path: list[str] = []
-    status = r.status
-    if status == "on-hold":
-        if target == "cancelled":
-            return ["cancelled"]
-        held_from = _held_from(session, r)
-        if held_from not in ("requested", "accepted", "in-progress"):
-            return None
-        path.append(held_from)
-        status = held_from
-    if target in TRANSITIONS[status]:
-        return [*path, target]
-    if status == "requested" and target in TRANSITIONS["accepted"]:
-        return [*path, "accepted", target]
-    return None
-
-
-def close_referral(
-    session: Session,
-    actor: Actor,
-    referral_id: int,
-    *,
-    outcome: str,
-    note: str = "",
-    status: str | None = None,
-    expected_version: int | None = None,
-    now: datetime | None = None,
-) -> ReferralDetail:
-    """Close the loop: record the outcome and end the referral.
-
-    The outcome decides the final status (attended first appointment → completed;
-    declined, no response, waitlisted → failed; not eligible → rejected, or failed
-    once accepted; participant withdrew → cancelled); with outcome "other" say which
-    in *status* and explain in *note*. Steps the table requires on the way (a
-    referral still "requested" is accepted before it completes; one on hold resumes
-    first) are recorded as their own events, noted as implied by the outcome.
-    """
-    r = _load(session, actor, referral_id, "close referral")
-    check_version(r.version_id, expected_version, tr("this referral"), record=r)
-    now = now or utcnow()
-    errors: dict[str, str] = {}
-    note = clean_text(
-        note, "note", errors, required=outcome == "other", max_len=_MAX_TEXT, label=tr("note")
-    )
-    if outcome not in OUTCOME_LABELS:
-        errors["outcome"] = tr("choose an outcome: {opts}").format(
-            opts=", ".join(outcome_labels().values())
-        )
-    if r.status == "draft":
-        errors["status"] = tr("this referral was never sent; cancel the draft instead")
-    elif r.status not in OPEN_STATUSES:
-        errors["status"] = tr("this referral is already closed ({s})").format(
-            s=tr(STATUS_LABELS[r.status]).lower()
-        )
-    if status is not None and status not in CLOSING_STATUSES:
-        errors["status"] = tr("a referral closes as one of: {opts}").format(
-            opts=", ".join(CLOSING_STATUSES)
-        )
-    elif status is None and outcome == "other":
-        errors["status"] = tr("with outcome 'other', say whether the referral completed or failed")
-    if errors:
-        raise ValidationError(errors)
-    targets = (status,) if status is not None else OUTCOME_STATUSES[outcome]
-    path: list[str] | None = None
-    for target in targets:
-        path = _closing_path(session, r, target)
-        if path is not None:
-            break
-    if path is None:
-        raise _refusal(session, r, targets[0])
-    previous = r.status
-    implied = tr("implied by the outcome: {o}").format(o=tr(OUTCOME_LABELS[outcome]).lower())
-    for i, step in enumerate(path):
-        # Same instant for every step, a microsecond apart, so the timeline keeps order.
-        at = now + timedelta(microseconds=i)
-        _move(session, r, actor, step, note if step == path[-1] else implied, at)
-    r.outcome = outcome
-    r.outcome_note = note
-    session.flush()
-    log(
-        session,
-        actor,
-        "referral_close",
-        entity_type="referral",
-        entity_id=r.id,
-        participant_id=r.participant_id,
-        details={"from": previous, "to": r.status, "outcome": outcome},
-    )
-    return _detail(session, r)
-
-
-def set_follow_up(
-    session: Session,
-    actor: Actor,
-    referral_id: int,
-    on: date,
-    *,
-    note: str = "",
-    expected_version: int | None = None,
-    today: date | None = None,
-    now: datetime | None = None,
-) -> ReferralDetail:
-    """Move the follow-up date of an open referral; the timeline records it."""
-    r = _load(session, actor, referral_id, "update referral")
-    check_version(r.version_id, expected_version, tr("this referral"), record=r)
-    today = today or date.today()
-    errors: dict[str, str] = {}
-    note = clean_text(note, "note", errors, max_len=_MAX_TEXT, label=tr("note"))
-    if r.status not in OPEN_STATUSES:
-        errors["status"] = tr("only a sent, open referral has a follow-up date")
-    _check_follow_up(on, today, errors)
-    if errors:
-        raise ValidationError(errors)
-    text = tr("follow-up date set to {d}").format(d=on.isoformat())
-    _add_event(
-        session, r, actor, r.status, r.status, f"{text}. {note}" if note else text, now or utcnow()
-    )
-    r.follow_up_on = on
-    session.flush()
-    log(
-        session,
-        actor,
-        "referral_follow_up",
-        entity_type="referral",
-        entity_id=r.id,
-        participant_id=r.participant_id,
-    )
-    return _detail(session, r)
 
 
 # --------------------------------------------------------------------------- reading
@@ -917,7 +682,7 @@ def set_follow_up(
 
 def get_referral(session: Session, actor: Actor, referral_id: int) -> ReferralDetail:
     """One referral with its timeline. Audited as a view."""
-    r = _load(session, actor, referral_id, "view referral")
+    r = load_referral(session, actor, referral_id, "view referral")
     log(
         session,
         actor,
@@ -926,7 +691,7 @@ def get_referral(session: Session, actor: Actor, referral_id: int) -> ReferralDe
         entity_id=r.id,
         participant_id=r.participant_id,
     )
-    return _detail(session, r)
+    return referral_detail(session, r)
 
 
 def list_referrals(session: Session, actor: Actor, participant_id: int) -> list[ReferralSummary]:
@@ -962,63 +727,6 @@ def list_referrals(session: Session, actor: Actor, participant_id: int) -> list[
             outcome=r.outcome,
         )
         for r, c in rows
-    ]
-
-
-def referral_follow_ups_due(
-    session: Session,
-    actor: Actor,
-    *,
-    today: date | None = None,
-    participant_id: int | None = None,
-) -> list[FollowUpDue]:
-    """Open referrals whose follow-up date is today or past, most overdue first (Today).
-
-    One query over every participant the actor may see; a referral leaves the
-    list when it is closed or its follow-up date is moved on.
-    """
-    today = today or date.today()
-    urgency_rank = case({"emergent": 0, "urgent": 1}, value=Referral.urgency, else_=2)
-    rows = session.execute(
-        select(
-            Referral.id,
-            Referral.participant_id,
-            Participant.record_number,
-            Participant.preferred_name,
-            Participant.legal_name,
-            Counselor.name,
-            Counselor.credentials,
-            Counselor.organisation,
-            Referral.urgency,
-            Referral.status,
-            Referral.sent_at,
-            Referral.follow_up_on,
-        )
-        .join(Participant, Participant.id == Referral.participant_id)
-        .outerjoin(Counselor, Counselor.id == Referral.counselor_id)
-        .where(
-            Referral.status.in_(OPEN_STATUSES),
-            Referral.follow_up_on.is_not(None),
-            Referral.follow_up_on <= today,
-            visible_participants(actor),
-            true() if participant_id is None else Referral.participant_id == participant_id,
-        )
-        .order_by(Referral.follow_up_on, urgency_rank, Referral.id)
-    ).all()
-    return [
-        FollowUpDue(
-            referral_id=row[0],
-            participant_id=row[1],
-            record_number=row[2],
-            participant_name=row[3] or row[4],
-            counselor_name=describe_counselor(row[5], row[6], row[7]) if row[5] else "",
-            urgency=row[8],
-            status=row[9],
-            sent_at=row[10],
-            follow_up_on=row[11],
-            days_overdue=(today - row[11]).days,
-        )
-        for row in rows
     ]
 
 

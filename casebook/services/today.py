@@ -26,7 +26,7 @@ from casebook.errors import PermissionDenied
 from casebook.i18n import tr
 from casebook.measures import band_label
 from casebook.security.permissions import Actor, visible_participants
-from casebook.services import assessments, consents, notes, plans, referrals
+from casebook.services import assessments, consents, notes, plans, referral_status, referrals
 from casebook.services.caseload import (
     FLAG_DUE,
     FLAG_LONG_OVERDUE,
@@ -471,7 +471,7 @@ def _follow_ups(
 ) -> list[TodayItem]:
     urgency = referrals.urgency_labels()
     found: list[TodayItem] = []
-    for due in referrals.referral_follow_ups_due(session, actor, today=today):
+    for due in referral_status.referral_follow_ups_due(session, actor, today=today):
         if due.participant_id not in mine:
             continue
         recipient = due.counselor_name or tr("the recipient")
