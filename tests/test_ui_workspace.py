@@ -468,3 +468,20 @@ def test_keyboard_reaches_every_action(
         widget = widget.nextInFocusChain()
     assert order[0] is form.legal_name and order[1] is form.preferred_name
     dialog.done(0)
+
+
+def test_ctrl_page_down_and_up_move_between_the_records_tabs(
+    qtbot: QtBot, ctx: AppContext, db: Database, staff: Staff
+) -> None:
+    # Ctrl+Tab moves between open participants, so the record's own tabs need keys too.
+    pid = add_participant(db, staff.peer1, "Tab Walker")
+    host, workspace = open_workspace(qtbot, ctx, pid)
+    host.activateWindow()
+    workspace.setFocus()
+    tabs = workspace.tabs
+    assert tabs.currentIndex() == 0 and tabs.count() >= 2
+    qtbot.keyClick(workspace, Qt.Key.Key_PageDown, Qt.KeyboardModifier.ControlModifier)
+    assert tabs.currentIndex() == 1
+    qtbot.keyClick(workspace, Qt.Key.Key_PageUp, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(workspace, Qt.Key.Key_PageUp, Qt.KeyboardModifier.ControlModifier)
+    assert tabs.currentIndex() == tabs.count() - 1  # wraps round to the last tab

@@ -56,6 +56,8 @@ from ui.login import ChangePasswordDialog, LoginDialog
 from ui.messages import describe, show_error
 from ui.settings import Settings, settings
 from ui.shell_dialogs import AboutDialog, EmergencyAccessDialog
+from ui.shortcuts import EMERGENCY_ACCESS, LOCK, MOVE_FOCUS, QUIT, SHORTCUT_LIST, Keys
+from ui.shortcuts_window import ShortcutsWindow
 from ui.staff_page import StaffPage, can_manage_accounts, local_time, role_title
 
 
@@ -87,8 +89,8 @@ class PageSpec:
         return QCoreApplication.translate("pages", self.title)
 
 
-#: The pages of the window, in navigation order. Planned: Today (Ctrl+1),
-#: Caseload (Ctrl+2), Team (Ctrl+3), Search (Ctrl+4), Directory (Ctrl+5).
+#: The pages of the window, in navigation order (ui/pages.py registers them; each page's
+#: Ctrl+digit shortcut is in its PageSpec, and Help → Keyboard shortcuts lists them).
 PAGES: list[PageSpec] = []
 
 #: The page whose widget has ``open_participant(id)`` (the workspace host).
@@ -182,6 +184,8 @@ class MainWindow(QMainWindow):
         self._locked = False
         self._focus_before: QWidget | None = None
         self._dialog: QDialog | None = None
+        #: Help ▸ Keyboard shortcuts, once opened (not modal; hidden when closed).
+        self.shortcuts_window: ShortcutsWindow | None = None
         self._closing_confirmed = False
         #: Asked when there is unsaved work: returns SAVE, DISCARD or CANCEL.
         self.ask_unsaved: Callable[[str], str] = self._ask_unsaved
@@ -242,33 +246,36 @@ class MainWindow(QMainWindow):
     # -- building ------------------------------------------------------------------------
 
     def _action(
-        self, text: str, icon_name: str | None, slot: Callable[[], Any], shortcut: str = ""
+        self, text: str, icon_name: str | None, slot: Callable[[], Any], shortcut: Keys = ""
     ) -> QAction:
         action = QAction(text, self)
         if icon_name:
             action.setIcon(icon(icon_name))
-        if shortcut:
+        if shortcut != "":
             action.setShortcut(QKeySequence(shortcut))
         action.triggered.connect(lambda _checked=False: slot())
         self.addAction(action)
         return action
 
     def _make_actions(self) -> None:
-        self.act_lock = self._action(self.tr("&Lock"), "lock", self.lock, "Ctrl+L")
+        self.act_lock = self._action(self.tr("&Lock"), "lock", self.lock, LOCK)
         self.act_switch = self._action(self.tr("S&witch user…"), "users", self.switch_user)
         self.act_sign_out = self._action(self.tr("Sign &out"), "log-out", self.sign_out)
-        self.act_quit = self._action(self.tr("&Quit"), None, self.close, "Ctrl+Q")
+        self.act_quit = self._action(self.tr("&Quit"), None, self.close, QUIT)
         self.act_quit.setMenuRole(QAction.MenuRole.QuitRole)
         self.act_change_password = self._action(
             self.tr("&Change password…"), "key", self.change_password
         )
         self.act_emergency = self._action(
-            self.tr("&Emergency access…"), "triangle-alert", self.emergency_access, "Ctrl+Shift+E"
+            self.tr("&Emergency access…"), "triangle-alert", self.emergency_access, EMERGENCY_ACCESS
         )
         self.act_about = self._action(self.tr("&About Casebook"), "info", self.about)
         self.act_about.setMenuRole(QAction.MenuRole.AboutRole)
+        self.act_shortcuts = self._action(
+            self.tr("&Keyboard shortcuts"), None, self.show_shortcuts, SHORTCUT_LIST
+        )
         self.act_focus = self._action(
-            self.tr("Move between &sections and page"), None, self._toggle_focus, "F6"
+            self.tr("Move between &sections and page"), None, self._toggle_focus, MOVE_FOCUS
         )
         self._page_actions: list[QAction] = []
 
@@ -290,6 +297,7 @@ class MainWindow(QMainWindow):
         self.account_menu.addSeparator()
         self.account_menu.addAction(self.act_lock)
         self.help_menu = bar.addMenu(self.tr("&Help"))
+        self.help_menu.addAction(self.act_shortcuts)
         self.help_menu.addAction(self.act_about)
 
     def _rebuild_go_menu(self, specs: list[PageSpec]) -> None:
@@ -518,6 +526,7 @@ class MainWindow(QMainWindow):
         return self._locked
 
     def _actor_changed(self, actor: Actor | None) -> None:
+        self._close_shortcuts()
         self.reset_pages()
         signed_in = actor is not None
         for action in (
@@ -556,12 +565,15 @@ class MainWindow(QMainWindow):
             self.act_change_password,
             self.act_emergency,
             self.act_focus,
+            self.act_shortcuts,
             *self._page_actions,
         ):
             action.setEnabled(not locked)
         if not locked and self.ctx.signed_in:
             self.act_emergency.setEnabled(self.ctx.actor.sees_clinical)
         if locked:
+            # Before the lock covers other windows: a covered list would hold up switching user.
+            self._close_shortcuts()
             for action in self.backups.actions():
                 action.setEnabled(False)
         else:
@@ -824,6 +836,23 @@ class MainWindow(QMainWindow):
 
     def about(self) -> None:
         self._show_dialog(AboutDialog(self.ctx, self))
+
+    def show_shortcuts(self) -> None:
+        """Help ▸ Keyboard shortcuts, listing the pages the signed-in person has."""
+        if self._locked:
+            return
+        window = self.shortcuts_window
+        if window is None:
+            window = self.shortcuts_window = ShortcutsWindow(self.page_specs(), self)
+        elif not window.isVisible():
+            window.set_pages(self.page_specs())
+        window.show()
+        window.raise_()
+        window.activateWindow()
+
+    def _close_shortcuts(self) -> None:
+        if self.shortcuts_window is not None:
+            self.shortcuts_window.close()
 
     def _task_failed(self, text: str) -> None:
         self.statusBar().showMessage(text, 15_000)

@@ -182,6 +182,8 @@ def install() -> None:
             icon_name="printer",
             factory=_factory,
             visible=_supervises,
+            # The digits 1–9 are taken; 0 follows them on the keyboard.
+            shortcut="Ctrl+0",
         ),
         before="audit",
     )

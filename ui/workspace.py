@@ -52,7 +52,7 @@ from casebook.services.assignments import AssignmentEntry
 from casebook.services.audit_log import AuditEntry
 from casebook.services.notes import ContactSummary
 from casebook.services.participants import ParticipantDetail, RecoveryStartEntry
-from ui import messages
+from ui import messages, shortcuts
 from ui.caseload_model import (
     FLAG_DUE,
     OVERDUE_FLAGS,
@@ -545,6 +545,10 @@ class ParticipantWorkspace(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(header)
         layout.addWidget(self.tabs, 1)
+        for keys, step in ((shortcuts.NEXT_TAB, 1), (shortcuts.PREVIOUS_TAB, -1)):
+            switch = QShortcut(QKeySequence(keys), self)
+            switch.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            switch.activated.connect(self._next_tab if step > 0 else self._previous_tab)
 
         self._reload_timer = QTimer(self)
         self._reload_timer.setSingleShot(True)
@@ -557,6 +561,12 @@ class ParticipantWorkspace(QWidget):
     @property
     def participant_id(self) -> int:
         return self._participant_id
+
+    def _next_tab(self) -> None:
+        self.tabs.setCurrentIndex((self.tabs.currentIndex() + 1) % self.tabs.count())
+
+    def _previous_tab(self) -> None:
+        self.tabs.setCurrentIndex((self.tabs.currentIndex() - 1) % self.tabs.count())
 
     @property
     def detail(self) -> ParticipantDetail | None:
