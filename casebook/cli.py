@@ -13,7 +13,8 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -23,6 +24,7 @@ from casebook.i18n import tr
 
 if TYPE_CHECKING:
     from casebook.database import Database
+    from casebook.db import DatabaseLocation
     from casebook.security.permissions import Actor
 
 PROG = "casebook"
@@ -43,7 +45,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-def _location(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _location(args: argparse.Namespace) -> DatabaseLocation:
     from casebook.db import resolve_location
 
     return resolve_location(args.db)
@@ -57,6 +59,11 @@ def _open(args: argparse.Namespace, *, check_schema: bool = True) -> Database:
     from casebook.database import open_database
 
     return open_database(_location(args), key_file=_key_file(args), check_schema=check_schema)
+
+
+def _database(args: argparse.Namespace, *, check_schema: bool = True) -> closing[Database]:
+    """``with _database(args) as db:`` opens --db and closes it however the block ends."""
+    return closing(_open(args, check_schema=check_schema))
 
 
 def _password_from(args: argparse.Namespace, prompt: str) -> str:
@@ -87,6 +94,14 @@ def _act_as(db: Database, args: argparse.Namespace) -> Actor:
     return outcome.raise_for_failure()
 
 
+@contextmanager
+def _signed_in(args: argparse.Namespace) -> Iterator[tuple[Database, Actor]]:
+    """Open --db and sign in as --user (see :func:`_act_as`); the database is closed
+    however the block ends, a failed sign-in included."""
+    with _database(args) as db:
+        yield db, _act_as(db, args)
+
+
 # ---------------------------------------------------------------- db commands
 
 
@@ -112,8 +127,7 @@ def cmd_db_init(args: argparse.Namespace) -> int:
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from casebook import schema
 
-    db = _open(args, check_schema=False)
-    try:
+    with _database(args, check_schema=False) as db:
 
         def backup() -> None:
             from casebook.backup import automatic_backup
@@ -134,22 +148,16 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
                     where=db.location.describe(), rev=schema.head_revision()
                 )
             )
-    finally:
-        db.close()
     return EXIT_OK
 
 
 def cmd_db_backup(args: argparse.Namespace) -> int:
     from casebook.backup import backup_to
 
-    db = _open(args)
-    try:
-        name = args.user or ""
-        if args.user:
-            name = _act_as(db, args).username
+    with _database(args) as db:
+        # Acting as a user is optional here: it only names who took the backup.
+        name = _act_as(db, args).username if args.user else ""
         info = backup_to(db, Path(args.file), actor_name=name)
-    finally:
-        db.close()
     print(
         tr("Backup written to {path} ({kib} KiB, {n} audit events, verified)").format(
             path=info.path, kib=info.size // 1024, n=info.audit_events
@@ -188,11 +196,8 @@ def cmd_db_restore(args: argparse.Namespace) -> int:
 def cmd_db_check(args: argparse.Namespace) -> int:
     from casebook.maintenance import check_database
 
-    db = _open(args, check_schema=False)
-    try:
+    with _database(args, check_schema=False) as db:
         results = check_database(db)
-    finally:
-        db.close()
     width = max(len(r.name) for r in results)
     for r in results:
         mark = tr("OK") if r.ok else tr("PROBLEM")
@@ -266,8 +271,7 @@ def cmd_db_export_key(args: argparse.Namespace) -> int:
     target = Path(args.file).expanduser()
     if target.exists():
         raise CommandError(tr("{path} already exists; choose a new file name").format(path=target))
-    db = _open(args)
-    try:
+    with _database(args) as db:
         actor = _require_admin_login(db, args, tr("export the database key"))
         data = keys.export_recovery(db, _passphrase(args, confirm=True))
         try:
@@ -279,8 +283,6 @@ def cmd_db_export_key(args: argparse.Namespace) -> int:
             ) from None
         with db.session() as session:
             log(session, actor, "key_export", details={"file": target.name})
-    finally:
-        db.close()
     print(
         tr(
             "Recovery copy of the key written to {path}. Keep it and the passphrase apart, "
@@ -343,8 +345,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         password = getpass.getpass(tr("Password for the new account {u}: ").format(u=args.name))
         if getpass.getpass(tr("Repeat the password: ")) != password:
             raise CommandError(tr("the two passwords differ; nothing was created"))
-    db = _open(args)
-    try:
+    with _database(args) as db:
         with db.session() as session:
             first = users.count_users(session) == 0
         if first:
@@ -369,8 +370,6 @@ def cmd_user_add(args: argparse.Namespace) -> int:
                     supervisor=args.supervisor,
                     is_supervisor=args.also_supervisor,
                 )
-    finally:
-        db.close()
     print(tr("Created {role} account '{u}'").format(role=info.role, u=info.username))
     return EXIT_OK
 
@@ -378,13 +377,8 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 def cmd_user_list(args: argparse.Namespace) -> int:
     from casebook.services import users
 
-    db = _open(args)
-    try:
-        actor = _act_as(db, args)
-        with db.session(read_only=True) as session:
-            rows = users.list_users(session, actor)
-    finally:
-        db.close()
+    with _signed_in(args) as (db, actor), db.session(read_only=True) as session:
+        rows = users.list_users(session, actor)
     for u in rows:
         flags = []
         if not u.active:
@@ -402,13 +396,8 @@ def cmd_user_reset_password(args: argparse.Namespace) -> int:
     password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else ""
     if not password:
         raise CommandError(tr("give the new password on standard input with --password-stdin"))
-    db = _open(args)
-    try:
-        actor = _act_as(db, args)
-        with db.session() as session:
-            users.reset_password(session, actor, args.name, password)
-    finally:
-        db.close()
+    with _signed_in(args) as (db, actor), db.session() as session:
+        users.reset_password(session, actor, args.name, password)
     print(tr("Password of '{u}' reset; they must change it at next sign-in").format(u=args.name))
     return EXIT_OK
 
@@ -429,7 +418,7 @@ def cmd_demo_seed(args: argparse.Namespace) -> int:
         db = create_database(location, key_file=_key_file(args))
     else:
         db = _open(args)
-    try:
+    with closing(db):
         pw_hash = passwords.hash_password(args.password)
         last = [-1]
 
@@ -449,8 +438,6 @@ def cmd_demo_seed(args: argparse.Namespace) -> int:
             )
         if sys.stderr.isatty():
             print(file=sys.stderr)
-    finally:
-        db.close()
     print(
         tr("Seeded {where}: {summary}").format(
             where=location.describe(), summary=summary.describe()
@@ -505,37 +492,30 @@ def _read_input_file(path: str) -> bytes:
         ) from None
 
 
-def _print_validation(exc: CasebookError) -> None:
+@contextmanager
+def _printing_field_errors() -> Iterator[None]:
+    """A ValidationError raised inside has its field errors printed to stderr, one a
+    line, before it goes on to ``run`` (which prints its summary line)."""
     from casebook.errors import ValidationError
 
-    if not isinstance(exc, ValidationError):
-        return
-    errors = exc.field_errors
-    # One problem whose text is already the summary line needs no second line; a
-    # summary ("1 problem in the file") must still be followed by the row it means.
-    if len(errors) > 1 or (errors and next(iter(errors.values())) not in exc.message):
-        for where, message in errors.items():
-            print(f"{where.strip()}: {message}", file=sys.stderr)
+    try:
+        yield
+    except ValidationError as exc:
+        errors = exc.field_errors
+        # One problem whose text is already the summary line needs no second line; a
+        # summary ("1 problem in the file") must still be followed by the row it means.
+        if len(errors) > 1 or (errors and next(iter(errors.values())) not in exc.message):
+            for where, message in errors.items():
+                print(f"{where.strip()}: {message}", file=sys.stderr)
+        raise
 
 
 def cmd_import_participants(args: argparse.Namespace) -> int:
-    from casebook.errors import ValidationError
     from casebook.services import participant_csv
 
     data = _read_input_file(args.file)
-    db = _open(args)
-    try:
-        actor = _act_as(db, args)
-        try:
-            with db.session() as session:
-                result = participant_csv.import_participants(
-                    session, actor, data, dry_run=args.dry_run
-                )
-        except ValidationError as exc:
-            _print_validation(exc)
-            raise
-    finally:
-        db.close()
+    with _signed_in(args) as (db, actor), _printing_field_errors(), db.session() as session:
+        result = participant_csv.import_participants(session, actor, data, dry_run=args.dry_run)
     print(result.describe())
     return EXIT_OK
 
@@ -544,16 +524,11 @@ def cmd_export_participants(args: argparse.Namespace) -> int:
     from casebook.services import participant_csv
 
     target = Path(args.file)
-    db = _open(args)
-    try:
-        actor = _act_as(db, args)
-        with db.session() as session:
-            text = participant_csv.export_participants(session, actor)
-            # Written inside the unit of work: if the file cannot be written,
-            # the export's audit event rolls back with it.
-            write_atomically(target, text.encode("utf-8"))
-    finally:
-        db.close()
+    with _signed_in(args) as (db, actor), db.session() as session:
+        text = participant_csv.export_participants(session, actor)
+        # Written inside the unit of work: if the file cannot be written,
+        # the export's audit event rolls back with it.
+        write_atomically(target, text.encode("utf-8"))
     print(
         tr("Exported {n} participants to {path}").format(
             n=max(0, text.count("\r\n") - 1), path=target
@@ -563,21 +538,11 @@ def cmd_export_participants(args: argparse.Namespace) -> int:
 
 
 def cmd_import_counselors(args: argparse.Namespace) -> int:
-    from casebook.errors import ValidationError
     from casebook.services import counselors
 
     data = _read_input_file(args.file)
-    db = _open(args)
-    try:
-        actor = _act_as(db, args)
-        try:
-            with db.session() as session:
-                result = counselors.import_counselors(session, actor, data, dry_run=args.dry_run)
-        except ValidationError as exc:
-            _print_validation(exc)
-            raise
-    finally:
-        db.close()
+    with _signed_in(args) as (db, actor), _printing_field_errors(), db.session() as session:
+        result = counselors.import_counselors(session, actor, data, dry_run=args.dry_run)
     print(result.describe())
     return EXIT_OK
 
@@ -586,14 +551,9 @@ def cmd_export_counselors(args: argparse.Namespace) -> int:
     from casebook.services import counselors
 
     target = Path(args.file)
-    db = _open(args)
-    try:
-        actor = _act_as(db, args)
-        with db.session() as session:
-            text = counselors.export_counselors_csv(session, actor)
-            write_atomically(target, text.encode("utf-8"))
-    finally:
-        db.close()
+    with _signed_in(args) as (db, actor), db.session() as session:
+        text = counselors.export_counselors_csv(session, actor)
+        write_atomically(target, text.encode("utf-8"))
     print(
         tr("Exported {n} directory entries to {path}").format(
             n=max(0, text.count("\r\n") - 1), path=target
@@ -626,16 +586,11 @@ def cmd_report_caseload(args: argparse.Namespace) -> int:
     from casebook.services import users
 
     target = _report_target(args.output)
-    db = _open(args)
-    try:
-        actor = _act_as(db, args)
-        with db.session() as session:
-            ids = [users.get_user(session, actor, name).id for name in args.specialist or ()]
-            build_caseload_report(
-                session, actor, target, profile=args.profile, specialist_ids=ids or None
-            )
-    finally:
-        db.close()
+    with _signed_in(args) as (db, actor), db.session() as session:
+        ids = [users.get_user(session, actor, name).id for name in args.specialist or ()]
+        build_caseload_report(
+            session, actor, target, profile=args.profile, specialist_ids=ids or None
+        )
     print(
         tr("Caseload report ({profile} profile) written to {path}").format(
             profile=args.profile, path=target
@@ -649,14 +604,9 @@ def cmd_report_participant(args: argparse.Namespace) -> int:
     from casebook.services import participants
 
     target = _report_target(args.output)
-    db = _open(args)
-    try:
-        actor = _act_as(db, args)
-        with db.session() as session:
-            detail = participants.find_by_record_number(session, actor, args.record_number)
-            build_participant_summary(session, actor, detail.id, target, last_notes=args.notes)
-    finally:
-        db.close()
+    with _signed_in(args) as (db, actor), db.session() as session:
+        detail = participants.find_by_record_number(session, actor, args.record_number)
+        build_participant_summary(session, actor, detail.id, target, last_notes=args.notes)
     print(
         tr("Participant summary for {record} written to {path}").format(
             record=args.record_number, path=target
