@@ -11,6 +11,7 @@ import argparse
 import getpass
 import logging
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -182,7 +183,7 @@ def cmd_db_restore(args: argparse.Namespace) -> int:
     if not source.exists():
         raise CommandError(tr("{path} does not exist").format(path=source))
     key = resolve_key(location, key_file=_key_file(args))
-    info = restore_from(location.path, source, key, actor_name=args.user or "")
+    info = restore_from(location.path, source, key, actor_name=_restorer(args.user))
     print(
         tr("Restored {db} from {src} ({n} audit events, verified).").format(
             db=location.path, src=info.restored_from, n=info.audit_events
@@ -852,6 +853,50 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _os_account() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no USER variable and no password-database entry
+        return "unknown"
+
+
+def _restorer(claimed: str | None) -> str:
+    """Who the audit log names for a command-line restore.
+
+    Nobody signs in for a restore (the file being replaced may be the damaged one), so
+    the log names the operating-system account that held the key, and a ``--user``
+    name only as claimed.
+    """
+    account = f"os:{_os_account()}"
+    who = tr("{user} (unverified, {account})").format(user=claimed, account=account)
+    return (who if claimed else account)[:64]
+
+
+_SECRET_OPTIONS = ("--password", "--passphrase")
+
+
+def _redacted_argv(argv: Sequence[str]) -> str:
+    """The command line for the error log, without passwords: a server URL's password
+    and the value of a password option are replaced."""
+    shown: list[str] = []
+    hide_next = False
+    for arg in argv:
+        if hide_next:
+            shown.append("***")
+            hide_next = False
+            continue
+        name, eq, _value = arg.partition("=")
+        if name in _SECRET_OPTIONS:
+            if eq:
+                shown.append(f"{name}=***")
+            else:
+                shown.append(arg)
+                hide_next = True
+            continue
+        shown.append(re.sub(r"(://[^/@:\s]*:)[^/@\s]*@", r"\1***@", arg))
+    return " ".join(shown)
+
+
 def _log_unexpected(exc: BaseException) -> Path | None:
     try:
         import platformdirs
@@ -860,7 +905,7 @@ def _log_unexpected(exc: BaseException) -> Path | None:
         log_dir.mkdir(parents=True, exist_ok=True)
         path = log_dir / "casebook-errors.log"
         with path.open("a", encoding="utf-8") as fh:
-            fh.write(f"--- {datetime.now().isoformat()} {' '.join(sys.argv)}\n")
+            fh.write(f"--- {datetime.now().isoformat()} {_redacted_argv(sys.argv)}\n")
             fh.write("".join(traceback.format_exception(exc)))
         return path
     except OSError:

@@ -610,3 +610,57 @@ def test_end_to_end_failures_never_show_a_traceback(
         assert len(lines) == 1, err
         assert words in lines[0]
     assert _files(tmp_path) == {"clinic.db", "random.db"}
+
+
+# ------------------------------------------------------------------ who and what is logged
+
+
+def _restore_names(path: Path) -> list[str]:
+    db = open_database(DatabaseLocation(url="sqlite://", path=path))
+    try:
+        with db.session(read_only=True) as s:
+            query = select(AuditEvent.username).where(AuditEvent.action == "restore")
+            return list(s.scalars(query.order_by(AuditEvent.id)))
+    finally:
+        db.close()
+
+
+def test_a_restore_names_the_computer_account_and_a_claimed_user_as_unverified(
+    with_admin: Path, tmp_path: Path, run: Runner
+) -> None:
+    # Nobody signs in to restore (the file may be the damaged one), so a --user name
+    # must not stand in the audit log as if it had been checked.
+    backup = tmp_path / "b.db"
+    assert run("--db", str(with_admin), "db", "backup", str(backup)).code == 0
+    assert run("--db", str(with_admin), "db", "restore", str(backup)).code == 0
+    (anonymous,) = _restore_names(with_admin)
+    assert re.fullmatch(r"os:\S+", anonymous), anonymous
+    # (Each restore brings back the backup's log, then adds its own event.)
+    assert run("--db", str(with_admin), "--user", "admin", "db", "restore", str(backup)).code == 0
+    (claimed,) = _restore_names(with_admin)
+    assert claimed.startswith("admin (unverified, os:"), claimed
+
+
+def test_the_error_log_never_holds_a_password(
+    with_admin: Path, tmp_path: Path, run: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An unexpected failure writes the command line to a log file: a server URL's
+    # password and a --password value must not be in it.
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+
+    def broken(_args: object) -> int:
+        raise RuntimeError("something nobody planned for")
+
+    monkeypatch.setattr(cli, "cmd_db_check", broken)
+    secret_url = "postgresql+psycopg://casebook:Tr0ub4dor:3@db.clinic.lan/casebook"
+    argv = ["casebook", "--db", secret_url, "demo", "seed", "--password", "hunter2-x"]
+    monkeypatch.setattr(sys, "argv", [*argv, "--password=other-secret"])
+    result = run("--db", str(with_admin), "db", "check")
+    assert result.code == 1 and "unexpected error" in result.err
+    logs = list(tmp_path.rglob("casebook-errors.log"))
+    assert len(logs) == 1, logs
+    text = logs[0].read_text(encoding="utf-8")
+    assert "something nobody planned for" in text and "db.clinic.lan" in text
+    for secret in ("Tr0ub4dor", "hunter2-x", "other-secret"):
+        assert secret not in text
