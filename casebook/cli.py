@@ -300,6 +300,12 @@ def cmd_db_import_key(args: argparse.Namespace) -> int:
     if location.path is None:
         raise CommandError(tr("a clinic server has no key file; only encrypted files do"))
     source = Path(args.file).expanduser()
+    if not source.is_file():
+        raise CommandError(
+            tr("{path} does not exist; give the recovery file made by 'db export-key'").format(
+                path=source
+            )
+        )
     try:
         data = source.read_bytes()
     except OSError as exc:
@@ -460,6 +466,10 @@ def write_atomically(target: Path, data: bytes) -> None:
     if target.is_dir():
         raise CommandError(tr("{path} is a folder; give a file name").format(path=target))
     folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise CommandError(
+            tr("the folder {dir} does not exist; create it or choose another").format(dir=folder)
+        )
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
     except OSError as exc:

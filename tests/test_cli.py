@@ -664,3 +664,10 @@ def test_the_error_log_never_holds_a_password(
     assert "something nobody planned for" in text and "db.clinic.lan" in text
     for secret in ("Tr0ub4dor", "hunter2-x", "other-secret"):
         assert secret not in text
+
+
+def test_importing_a_key_from_a_missing_file_says_what_file_is_meant(
+    with_admin: Path, tmp_path: Path, run: Runner
+) -> None:
+    result = run("--db", str(with_admin), "db", "import-key", str(tmp_path / "nope.key"))
+    assert_one_line_error(result, "nope.key does not exist", "db export-key")

@@ -45,6 +45,9 @@ def test_cli_counselor_import_is_all_or_nothing_and_round_trips(
     assert cli.run([*base, "import", "counselors", "--dry-run", str(good)]) == 0
     assert "would import 1" in capsys.readouterr().out
     assert cli.run([*base, "import", "counselors", str(good)]) == 0
+    nowhere = tmp_path / "no-such-folder" / "directory.csv"
+    assert cli.run([*base, "export", "counselors", str(nowhere)]) == 1
+    assert "no-such-folder does not exist; create it" in capsys.readouterr().err
     out = tmp_path / "directory.csv"
     assert cli.run([*base, "export", "counselors", str(out)]) == 0
     assert "Exported 1 directory entries" in capsys.readouterr().out
