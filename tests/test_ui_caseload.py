@@ -22,7 +22,7 @@ from casebook.security.permissions import Actor
 from casebook.services import caseload, participants
 from casebook.services.caseload import CaseloadRow
 from casebook.services.participants import ParticipantFields
-from ui import participant_forms
+from ui import form_dialog, form_parts, participant_forms
 from ui.caseload_model import (
     DAYS_IN_RECOVERY,
     FLAG_DUE,
@@ -43,7 +43,8 @@ from ui.caseload_model import (
 )
 from ui.caseload_view import CaseloadView
 from ui.context import AppContext
-from ui.participant_forms import IntakeDialog, TransferDialog, UnsavedChoice
+from ui.form_dialog import UnsavedChoice
+from ui.participant_forms import IntakeDialog, TransferDialog
 from ui.settings import Settings
 from ui.team_view import SpecialistSummaryModel, TeamView
 from ui.theme import dark_palette, flag_colors
@@ -506,7 +507,7 @@ def test_closing_intake_with_changes_asks_first(
         asked.append(parent)
         return answers.pop(0)
 
-    monkeypatch.setattr(participant_forms, "ask_unsaved_changes", answer)
+    monkeypatch.setattr(form_dialog, "ask_unsaved_changes", answer)
     assert not view.has_unsaved_changes()
     qtbot.keyClicks(dialog.form.legal_name, "Half Typed")
     assert view.has_unsaved_changes()
@@ -619,7 +620,7 @@ def test_team_view_is_for_supervisors(qtbot: QtBot, ctx: AppContext) -> None:
 
 
 def test_date_field_keyboard_and_calendar(qtbot: QtBot, qapp: QApplication) -> None:
-    field = participant_forms.DateField()
+    field = form_parts.DateField()
     qtbot.addWidget(field)
     field.set_date(date(2024, 2, 28))
     qtbot.keyClick(field.line_edit, Qt.Key.Key_Up)

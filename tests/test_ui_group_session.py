@@ -22,12 +22,12 @@ from casebook.database import Database
 from casebook.security.permissions import Actor
 from casebook.services import note_groups, notes, participants
 from casebook.services.participants import ParticipantFields
-from ui import group_session_dialog, messages, note_autosave, participant_forms
+from ui import form_dialog, group_session_dialog, messages, note_autosave
 from ui.context import AppContext
+from ui.form_dialog import UnsavedChoice
 from ui.group_session_dialog import GroupSessionDetailDialog
 from ui.note_editor import NoteEditor
 from ui.notes_tab import NotesTab
-from ui.participant_forms import UnsavedChoice
 from ui.settings import Settings, install_settings
 from ui.tasks import TaskRunner
 from ui.workspace import FLAG_SOURCES, WORKSPACE_TABS, WorkspaceHost
@@ -66,7 +66,7 @@ def unsaved_answers(monkeypatch: pytest.MonkeyPatch) -> list[UnsavedChoice]:
         assert answers, "the unsaved-changes question was not expected"
         return answers.pop(0)
 
-    monkeypatch.setattr(participant_forms, "ask_unsaved_changes", ask)
+    monkeypatch.setattr(form_dialog, "ask_unsaved_changes", ask)
     return answers
 
 

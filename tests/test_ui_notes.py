@@ -23,14 +23,14 @@ from casebook.security.permissions import Actor
 from casebook.services import note_templates, notes, participants
 from casebook.services.participants import ParticipantFields
 from models import Goal, RecoveryPlan
-from ui import note_autosave, note_editor, note_form, notes_tab, participant_forms
+from ui import form_dialog, note_autosave, note_editor, note_form, notes_tab
 from ui.context import AppContext
+from ui.form_dialog import UnsavedChoice
 from ui.main_window import DISCARD, PARTICIPANT_PAGE, MainWindow, PageSpec
 from ui.note_editor import NoteEditor
 from ui.note_tools import GroupSessionDialog
 from ui.note_view import ReasonDialog
 from ui.notes_tab import NotesTab
-from ui.participant_forms import UnsavedChoice
 from ui.settings import Settings
 from ui.workspace import (
     FLAG_SOURCES,
@@ -61,7 +61,7 @@ def _quick_and_quiet(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(note_editor, "confirm_sign", lambda parent: True)
     monkeypatch.setattr(notes_tab, "confirm_sign", lambda parent: True)
     monkeypatch.setattr(note_form, "confirm_format_change", lambda parent, sections: True)
-    monkeypatch.setattr(participant_forms, "ask_unsaved_changes", lambda parent: UnsavedChoice.SAVE)
+    monkeypatch.setattr(form_dialog, "ask_unsaved_changes", lambda parent: UnsavedChoice.SAVE)
     tabs, sources = list(WORKSPACE_TABS), list(FLAG_SOURCES)
     notes_tab.install()
     yield
@@ -268,7 +268,7 @@ def test_lock_saves_the_draft_at_once_and_esc_asks(
         asked.append(parent)
         return UnsavedChoice.SAVE
 
-    monkeypatch.setattr(participant_forms, "ask_unsaved_changes", ask)
+    monkeypatch.setattr(form_dialog, "ask_unsaved_changes", ask)
     qtbot.keyClick(editor.form.section_edits["goal"], Qt.Key.Key_Escape)
     assert asked == [editor]
     qtbot.waitUntil(lambda: tab.editor is None, timeout=WAIT_MS)
@@ -337,6 +337,11 @@ def test_addendum_and_entered_in_error_need_a_reason(
     dialog.reason.setText("Wrong day in the plan")
     with qtbot.waitSignal(dialog.finished, timeout=WAIT_MS):
         dialog.ok_button.click()
+        # Esc while it saves: the answer is delivered on the event loop, so this runs
+        # before it; closing now would lose the notes tab's reload.
+        assert dialog.saving
+        dialog.reject()
+        assert dialog.isVisible() and dialog.reason.isReadOnly()
     wait_detail(qtbot, tab, lambda d: len(d.addenda) == 1)
     text = tab.reader.toPlainText()
     assert "Addendum by Pat Peer" in text and "Reason: Wrong day in the plan" in text

@@ -30,9 +30,10 @@ from casebook.services import participants, plans
 from casebook.services import plan_editing as E
 from casebook.services.participants import ParticipantFields
 from casebook.services.plan_editing import GoalInput
-from ui import participant_forms, plan_forms, plan_tab, workspace
+from ui import form_dialog, plan_forms, plan_tab, workspace
 from ui.context import AppContext
-from ui.participant_forms import DateField, UnsavedChoice
+from ui.form_dialog import UnsavedChoice
+from ui.form_parts import DateField
 from ui.plan_actions import ActivateDialog, RateGoalDialog
 from ui.plan_editor import GoalDialog, PlanDetailsDialog, StepDialog
 from ui.plan_forms import FormDialog
@@ -63,7 +64,7 @@ def unsaved_answers(monkeypatch: pytest.MonkeyPatch) -> list[UnsavedChoice]:
     """Answers for the unsaved-changes question, first in first used (default: discard)."""
     answers: list[UnsavedChoice] = []
     monkeypatch.setattr(
-        participant_forms,
+        form_dialog,
         "ask_unsaved_changes",
         lambda parent: answers.pop(0) if answers else UnsavedChoice.DISCARD,
     )

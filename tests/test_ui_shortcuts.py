@@ -22,14 +22,14 @@ from pytestqt.qtbot import QtBot
 from ui_support import OFFSCREEN_NOISE, WAIT_MS, add_participant, settle, window_for
 
 from casebook.database import Database
-from ui import note_editor, notes_tab, participant_forms
+from ui import form_dialog, note_editor, notes_tab
 from ui.caseload_view import CaseloadView
 from ui.context import AppContext
+from ui.form_dialog import UnsavedChoice
 from ui.group_session_dialog import GroupSessionDetailDialog
 from ui.main_window import PARTICIPANT_PAGE, MainWindow
 from ui.note_editor import NoteEditor
 from ui.notes_tab import NotesTab
-from ui.participant_forms import UnsavedChoice
 from ui.print_preview import PrintPreviewDialog, SummaryOptionsDialog
 from ui.settings import Settings
 from ui.shortcuts import AREAS
@@ -65,7 +65,7 @@ AREA_OF: tuple[tuple[type[QObject], str], ...] = (
 @pytest.fixture(autouse=True)
 def _no_questions(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Closing the window with an open note editor discards it without asking."""
-    monkeypatch.setattr(participant_forms, "ask_unsaved_changes", lambda _p: UnsavedChoice.DISCARD)
+    monkeypatch.setattr(form_dialog, "ask_unsaved_changes", lambda _p: UnsavedChoice.DISCARD)
     monkeypatch.setattr(note_editor, "confirm_sign", lambda _p: True)
     monkeypatch.setattr(notes_tab, "confirm_sign", lambda _p: True)
     yield

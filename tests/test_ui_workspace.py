@@ -26,15 +26,15 @@ from casebook.services.participants import (
     ParticipantDetail,
     RecoveryStartEntry,
 )
-from ui import participant_forms
+from ui import form_dialog
 from ui.context import AppContext
+from ui.form_dialog import UnsavedChoice
 from ui.participant_forms import (
     DischargeDialog,
     EditParticipantDialog,
     ReadmitDialog,
     ResetRecoveryDateDialog,
     TransferDialog,
-    UnsavedChoice,
 )
 from ui.workspace import (
     AssignmentHistoryModel,
@@ -425,15 +425,11 @@ def test_closing_a_dialog_with_changes_asks(
     assert host.has_unsaved_changes()
     with pytest.raises(CasebookError, match="still open with changes"):
         host.save_drafts()
-    monkeypatch.setattr(
-        participant_forms, "ask_unsaved_changes", lambda parent: UnsavedChoice.CANCEL
-    )
+    monkeypatch.setattr(form_dialog, "ask_unsaved_changes", lambda parent: UnsavedChoice.CANCEL)
     host.close_current()  # the user keeps the dialog, so the workspace stays too
     assert host.open_ids() == [pid]
     assert dialog.isVisible()
-    monkeypatch.setattr(
-        participant_forms, "ask_unsaved_changes", lambda parent: UnsavedChoice.DISCARD
-    )
+    monkeypatch.setattr(form_dialog, "ask_unsaved_changes", lambda parent: UnsavedChoice.DISCARD)
     host.close_current()
     assert host.open_ids() == []
 

@@ -31,12 +31,12 @@ from casebook.security.permissions import Actor
 from casebook.services import consents, counselors, participants
 from casebook.services.consents import ConsentDetail, ConsentFields
 from casebook.services.participants import ParticipantFields
-from ui import messages, participant_forms, referrals_tab
+from ui import form_dialog, messages, referrals_tab
 from ui.context import AppContext
+from ui.form_dialog import UnsavedChoice
 from ui.lock import MINUTE_MS
 from ui.main_window import DISCARD, PAGES, MainWindow, PageSpec
 from ui.pages import install_all
-from ui.participant_forms import UnsavedChoice
 from ui.settings import Settings, install_settings
 from ui.tasks import TaskRunner
 from ui.workspace import FLAG_SOURCES, WORKSPACE_TABS, ParticipantWorkspace, WorkspaceHost
@@ -89,9 +89,7 @@ def shown_errors(monkeypatch: pytest.MonkeyPatch) -> list[BaseException]:
 @pytest.fixture
 def no_modal_questions(monkeypatch: pytest.MonkeyPatch) -> None:
     """A form with unsaved changes is discarded without asking."""
-    monkeypatch.setattr(
-        participant_forms, "ask_unsaved_changes", lambda parent: UnsavedChoice.DISCARD
-    )
+    monkeypatch.setattr(form_dialog, "ask_unsaved_changes", lambda parent: UnsavedChoice.DISCARD)
 
 
 @contextlib.contextmanager

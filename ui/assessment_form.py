@@ -40,8 +40,9 @@ from casebook.services import assessments
 from casebook.services.assessments import AssessmentView
 from ui import messages
 from ui.context import AppContext
+from ui.form_dialog import FieldMessage, SavingDialog, alive
+from ui.form_parts import DateField
 from ui.icons import icon
-from ui.participant_forms import DateField, FieldMessage, SavingDialog, alive
 from ui.plan_forms import date_problem
 
 

@@ -51,8 +51,9 @@ from ui.caseload_model import (
     participant_id_at,
 )
 from ui.context import AppContext
+from ui.form_dialog import has_unsaved_input, unsaved_input_error
 from ui.icons import icon
-from ui.participant_forms import IntakeDialog, has_unsaved_input, unsaved_input_error
+from ui.participant_forms import IntakeDialog
 from ui.settings import Settings, settings
 from ui.tasks import TaskHandle
 

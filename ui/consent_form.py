@@ -19,7 +19,7 @@ from casebook.services import consents
 from casebook.services.consents import ConsentDetail, ConsentFields
 from casebook.services.counselors import CounselorDetail
 from ui.context import AppContext
-from ui.participant_forms import DateField
+from ui.form_parts import DateField
 from ui.referral_parts import (
     AREA_CONSENT,
     CategoryChecks,

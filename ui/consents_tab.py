@@ -32,6 +32,7 @@ from ui import messages
 from ui.caseload_view import setup_table
 from ui.consent_form import ConsentDialog, ConsentEnteredInErrorDialog, RevokeConsentDialog
 from ui.context import AppContext
+from ui.form_parts import sentence
 from ui.icons import icon
 from ui.referral_parts import (
     AREA_CONSENT,
@@ -39,7 +40,6 @@ from ui.referral_parts import (
     FlaggedListModel,
     day,
     local_time,
-    sentence,
 )
 
 if TYPE_CHECKING:

@@ -29,7 +29,8 @@ from casebook.services import counselors
 from casebook.services.counselors import CounselorDetail
 from ui.caseload_view import setup_table
 from ui.context import AppContext
-from ui.referral_parts import AREA_DIRECTORY, FormDialog, sentence, text_box, value_label
+from ui.form_parts import sentence
+from ui.referral_parts import AREA_DIRECTORY, FormDialog, text_box, value_label
 from ui.workspace import ListModel
 
 _LINE_KEY_RE = re.compile(r"^line (\d+)(?::\s*(.*))?$")

@@ -37,9 +37,9 @@ from ui import messages
 from ui.caseload_view import setup_table
 from ui.context import AppContext
 from ui.counselor_form import CounselorDialog, ImportPreviewDialog, ImportProblemsDialog
+from ui.form_dialog import has_unsaved_input, unsaved_input_error
 from ui.form_parts import heading, ntr
 from ui.icons import icon
-from ui.participant_forms import has_unsaved_input, unsaved_input_error
 from ui.referral_parts import AREA_DIRECTORY, FactsPanel, FlaggedListModel, local_time
 
 _CONTEXT = "DirectoryPage"

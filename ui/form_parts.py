@@ -1,23 +1,30 @@
 """Small building blocks shared by Casebook's forms and dialogs.
 
-Messages under fields, info boxes, headings, a busy bar, a password field, and
-translation helpers; the account dialogs, the lock screen and the admin pages
-use them so that the same things look and behave the same everywhere.
+Messages under fields, a date field, info boxes, headings, a busy bar, a password
+field, and text and translation helpers; the account dialogs, the lock screen, the
+admin pages and the form dialogs use them so that the same things look and behave
+the same everywhere.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, timedelta
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication, QDate, QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
+    QCalendarWidget,
     QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QProgressBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
+    QWidgetAction,
 )
 
 from casebook.errors import ValidationError
@@ -46,6 +53,16 @@ def wrap_anywhere(text: str) -> str:
     for separator in ("/", "\\", "-", "_", "."):
         text = text.replace(separator, separator + "\u200b")
     return text
+
+
+def sentence(text: str) -> str:
+    """Service messages are lower-case to fit into other sentences; a line starts upper."""
+    return text[:1].upper() + text[1:] if text else ""
+
+
+def plain_label(text: str) -> str:
+    """A field's label without its mnemonic and colon: the field's accessible name."""
+    return text.replace("&", "").rstrip(":")
 
 
 def repolish(widget: QWidget) -> None:
@@ -105,7 +122,7 @@ class FieldMessage(QLabel):
             repolish(self._field)
 
 
-def field_column(field: QWidget, message: FieldMessage, extra: QWidget | None = None) -> QWidget:
+def field_column(field: QWidget, message: QLabel, extra: QWidget | None = None) -> QWidget:
     """The field with its message underneath, for the right-hand column of a form."""
     column = QWidget()
     layout = QVBoxLayout(column)
@@ -146,6 +163,102 @@ def show_field_errors(
     general.setText("\n".join(rest))
     general.setVisible(bool(rest))
     return first
+
+
+class DateField(QWidget):
+    """A date typed as YYYY-MM-DD (quickest from the keyboard) or picked from a calendar.
+
+    May be left empty. Up/Down move the date by a day; Alt+Down or F4 opens the calendar.
+    The text is validated by the form's validator, not here, so the message the user
+    sees comes from the same rules the service applies.
+    """
+
+    textChanged = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.line_edit = QLineEdit(self)
+        self.line_edit.setPlaceholderText(self.tr("YYYY-MM-DD"))
+        self.line_edit.setMaxLength(10)
+        width = self.line_edit.fontMetrics().horizontalAdvance("0000-00-00") * 2
+        self.line_edit.setMinimumWidth(width)
+        self.line_edit.textChanged.connect(self.textChanged)
+        self.line_edit.installEventFilter(self)
+        # The calendar is built the first time it is opened: most dates are typed, and a
+        # form with four date fields should not build four calendars to open.
+        self._calendar: QCalendarWidget | None = None
+        self._menu = QMenu(self)
+        self._menu.aboutToShow.connect(self._prepare_calendar)
+        self._button = QToolButton(self)
+        self._button.setIcon(icon("calendar"))
+        self._button.setToolTip(self.tr("Pick from a calendar (Alt+Down)"))
+        self._button.setAccessibleName(self.tr("Calendar"))
+        self._button.setMenu(self._menu)
+        self._button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self._button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._button.setStyleSheet("QToolButton::menu-indicator { image: none; }")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.line_edit, 1)
+        layout.addWidget(self._button)
+        self.setFocusProxy(self.line_edit)
+
+    def text(self) -> str:
+        return self.line_edit.text().strip()
+
+    def setText(self, text: str) -> None:
+        self.line_edit.setText(text)
+
+    def set_date(self, value: date | None) -> None:
+        self.line_edit.setText(value.isoformat() if value else "")
+
+    def date(self) -> date | None:
+        """The typed date, or None when empty or not a date."""
+        try:
+            return date.fromisoformat(self.text())
+        except ValueError:
+            return None
+
+    def setAccessibleName(self, name: str) -> None:
+        super().setAccessibleName(name)
+        self.line_edit.setAccessibleName(name)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.line_edit and event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            key = event.key()
+            alt = bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
+            if key == Qt.Key.Key_F4 or (alt and key == Qt.Key.Key_Down):
+                self._button.showMenu()
+                return True
+            if key in (Qt.Key.Key_Up, Qt.Key.Key_Down) and not alt:
+                current = self.date()
+                if current is not None:
+                    step = 1 if key == Qt.Key.Key_Up else -1
+                    self.set_date(current + timedelta(days=step))
+                    return True
+        return super().eventFilter(watched, event)
+
+    def _prepare_calendar(self) -> None:
+        calendar = self._calendar
+        if calendar is None:
+            calendar = self._calendar = QCalendarWidget()
+            calendar.setGridVisible(False)
+            calendar.setVerticalHeaderFormat(QCalendarWidget.VerticalHeaderFormat.NoVerticalHeader)
+            calendar.clicked.connect(self._picked)
+            calendar.activated.connect(self._picked)
+            action = QWidgetAction(self._menu)
+            action.setDefaultWidget(calendar)
+            self._menu.addAction(action)
+        current = self.date() or date.today()
+        calendar.setSelectedDate(QDate(current.year, current.month, current.day))
+        calendar.setFocus()
+
+    def _picked(self, picked: QDate) -> None:
+        self.set_date(date(picked.year(), picked.month(), picked.day()))
+        self._menu.close()
+        self.line_edit.setFocus()
 
 
 def heading(text: str, parent: QWidget | None = None, role: str = "heading") -> QLabel:

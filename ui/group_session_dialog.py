@@ -46,7 +46,7 @@ from casebook.errors import ConflictError, ValidationError
 from casebook.services import note_groups, notes
 from casebook.services.note_groups import GroupAttendeeNote, GroupSessionDetail
 from casebook.services.notes import SignedNoteLocked
-from ui import messages, participant_forms
+from ui import form_dialog, messages
 from ui.caseload_view import setup_table
 from ui.context import AppContext
 from ui.form_parts import FieldMessage, field_column, heading, info_box, ntr, show_field_errors
@@ -664,10 +664,10 @@ class GroupSessionDetailDialog(QDialog):
         if self._busy and self.detail is not None:
             return  # a save or signature is on its way; closing now would hide its outcome
         if self.is_dirty():
-            choice = participant_forms.ask_unsaved_changes(self)
-            if choice == participant_forms.UnsavedChoice.CANCEL:
+            choice = form_dialog.ask_unsaved_changes(self)
+            if choice == form_dialog.UnsavedChoice.CANCEL:
                 return
-            if choice == participant_forms.UnsavedChoice.SAVE:
+            if choice == form_dialog.UnsavedChoice.SAVE:
                 if self._check():
                     self._focus_first_problem()
                     return

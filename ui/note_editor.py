@@ -36,7 +36,7 @@ from casebook.errors import CasebookError, ConflictError, ValidationError
 from casebook.services import notes
 from casebook.services.note_groups import GroupSessionDetail
 from casebook.services.notes import DraftSaved, NoteContent, NoteDetail
-from ui import messages, participant_forms
+from ui import form_dialog, messages
 from ui.context import AppContext
 from ui.form_parts import heading, ntr
 from ui.group_session_dialog import GroupSessionDetailDialog
@@ -554,10 +554,10 @@ class NoteEditor(QWidget):
         """Esc: back to the list, asking first if something is not saved yet."""
         kept = True
         if self.has_unsaved_changes():
-            choice = participant_forms.ask_unsaved_changes(self)
-            if choice == participant_forms.UnsavedChoice.CANCEL:
+            choice = form_dialog.ask_unsaved_changes(self)
+            if choice == form_dialog.UnsavedChoice.CANCEL:
                 return
-            kept = choice == participant_forms.UnsavedChoice.SAVE
+            kept = choice == form_dialog.UnsavedChoice.SAVE
             if kept:
                 try:
                     self.save_drafts()

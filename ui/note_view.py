@@ -7,7 +7,6 @@ from collections.abc import Callable
 from html import escape
 from typing import Any
 
-import shiboken6
 from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 from casebook.services import notes
 from casebook.services.notes import NoteDetail
 from ui.context import AppContext
+from ui.form_dialog import alive
 from ui.form_parts import FieldMessage, show_field_errors
 from ui.note_parts import flag_texts, kind_text, local_time, mode_text, status_text
 
@@ -130,6 +130,12 @@ class ReasonDialog(QDialog):
 
     *call(reason, text)* returns ``(fn, kwargs)`` for ``ctx.submit``; field messages
     from the service's ValidationError appear under the fields.
+
+    Not a ``ui.form_dialog.SavingDialog``: it has no local checks and no unsaved-changes
+    question, and any refusal is shown in the dialog rather than in a message box.
+    While the call runs nothing can be changed and it cannot be closed: closing would
+    delete it before the answer came, and the notes tab would never hear that the
+    addendum was saved.
     """
 
     completed = Signal(object)
@@ -152,6 +158,7 @@ class ReasonDialog(QDialog):
         self.resize(520, 380 if with_text else 200)
         self._ctx = ctx
         self._call = call
+        self._saving = False
         intro_label = QLabel(intro)
         intro_label.setWordWrap(True)
         self.reason = QLineEdit()
@@ -192,7 +199,7 @@ class ReasonDialog(QDialog):
         for message in self.msgs.values():
             message.clear_message()
         fn, kwargs = self._call(self.reason.text(), self.text.toPlainText())
-        self.ok_button.setEnabled(False)
+        self._set_saving(True)
         self._ctx.submit(
             fn,
             on_done=self._done,
@@ -202,16 +209,32 @@ class ReasonDialog(QDialog):
             **kwargs,
         )
 
+    @property
+    def saving(self) -> bool:
+        return self._saving
+
+    def _set_saving(self, saving: bool) -> None:
+        self._saving = saving
+        self.buttons.setEnabled(not saving)
+        self.reason.setReadOnly(saving)
+        self.text.setReadOnly(saving)
+
+    def reject(self) -> None:
+        if self._saving:
+            return  # Esc or the window's close button while the call runs
+        super().reject()
+
     def _done(self, result: object) -> None:
-        if not shiboken6.isValid(self):
+        if not alive(self):
             return
+        self._set_saving(False)
         self.completed.emit(result)
         self.accept()
 
     def _failed(self, exc: BaseException) -> None:
-        if not shiboken6.isValid(self):
+        if not alive(self):
             return
-        self.ok_button.setEnabled(True)
+        self._set_saving(False)
         first = show_field_errors(exc, self.msgs, self.general)
         if first is not None:
             first.setFocus(Qt.FocusReason.OtherFocusReason)

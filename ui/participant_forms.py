@@ -8,25 +8,19 @@ before the current assignment) land under the same field. Saving runs on the wri
 thread; the dialog waits for the outcome instead of blocking the window.
 
 Dialogs are opened with ``open()`` (window-modal, non-blocking). Each emits ``saved``
-with the service's result and calls ``ctx.notify`` so other screens reload.
+with the service's result and calls ``ctx.notify`` so other screens reload. The saving,
+the field messages and the unsaved-changes question come from ``ui.form_dialog``.
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-import shiboken6
-from PySide6.QtCore import QCoreApplication, QDate, QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractButton,
-    QCalendarWidget,
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QFrame,
     QGridLayout,
@@ -34,25 +28,22 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMenu,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QSpinBox,
-    QToolButton,
     QVBoxLayout,
     QWidget,
-    QWidgetAction,
 )
 
-from casebook.errors import CasebookError, ConflictError, ValidationError
+from casebook.errors import ConflictError, ValidationError
 from casebook.services import assignments, participants
 from casebook.services.assignments import SpecialistInfo
 from casebook.services.participants import FIELD_NAMES, ParticipantDetail, ParticipantFields
 from ui import messages
 from ui.context import AppContext
+from ui.form_dialog import FieldFormDialog, FieldMessage, SavingDialog, alive
+from ui.form_parts import DateField, field_column, plain_label, sentence
 from ui.icons import icon
 
 #: Areas announced through ``AppContext.notify`` after a save.
@@ -66,184 +57,6 @@ UNASSIGNED_CHOICE = -1
 def _tr(text: str) -> str:
     # Module-level helpers translate in one fixed context, so a translation tool finds them.
     return QCoreApplication.translate("ParticipantForms", text)
-
-
-def alive(obj: QObject) -> bool:
-    # A worker's result can arrive after the user closed the dialog that asked for it.
-    return shiboken6.isValid(obj)
-
-
-# -- asking about unsaved changes ------------------------------------------------------------
-
-
-class UnsavedChoice(enum.Enum):
-    SAVE = "save"
-    DISCARD = "discard"
-    CANCEL = "cancel"
-
-
-def ask_unsaved_changes(parent: QWidget) -> UnsavedChoice:
-    """Save / Discard / Cancel for a form being closed with changes (tests replace this)."""
-    box = QMessageBox(
-        QMessageBox.Icon.Question,
-        _tr("Unsaved changes"),
-        _tr("You have changes that are not saved yet. Save them before closing?"),
-        QMessageBox.StandardButton.Save
-        | QMessageBox.StandardButton.Discard
-        | QMessageBox.StandardButton.Cancel,
-        parent,
-    )
-    box.setDefaultButton(QMessageBox.StandardButton.Save)
-    box.setEscapeButton(QMessageBox.StandardButton.Cancel)
-    box.setObjectName("unsavedChangesMessage")
-    answer = box.exec()
-    if answer == QMessageBox.StandardButton.Save:
-        return UnsavedChoice.SAVE
-    if answer == QMessageBox.StandardButton.Discard:
-        return UnsavedChoice.DISCARD
-    return UnsavedChoice.CANCEL
-
-
-# -- building blocks ------------------------------------------------------------------------
-
-
-class FieldMessage(QLabel):
-    """The small message under a field; hidden while there is nothing to say."""
-
-    def __init__(self, field_widget: QWidget | None = None, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._field_widget = field_widget
-        self.setProperty("role", "field-error")
-        self.setWordWrap(True)
-        self.setTextFormat(Qt.TextFormat.PlainText)
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
-        self.setHidden(True)
-
-    def set_message(self, text: str) -> None:
-        if text == self.text() and self.isHidden() == (not text):
-            return
-        self.setText(text)
-        self.setHidden(not text)
-        widget = self._field_widget
-        if isinstance(widget, DateField):
-            widget = widget.line_edit
-        if widget is not None:
-            # Screen readers announce the description with the field.
-            widget.setAccessibleDescription(text)
-            widget.setProperty("invalid", "true" if text else "false")
-            style = widget.style()
-            style.unpolish(widget)
-            style.polish(widget)
-
-
-class DateField(QWidget):
-    """A date typed as YYYY-MM-DD (quickest from the keyboard) or picked from a calendar.
-
-    May be left empty. Up/Down move the date by a day; Alt+Down or F4 opens the calendar.
-    The text is validated by the form's validator, not here, so the message the user
-    sees comes from the same rules the service applies.
-    """
-
-    textChanged = Signal(str)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.line_edit = QLineEdit(self)
-        self.line_edit.setPlaceholderText(self.tr("YYYY-MM-DD"))
-        self.line_edit.setMaxLength(10)
-        width = self.line_edit.fontMetrics().horizontalAdvance("0000-00-00") * 2
-        self.line_edit.setMinimumWidth(width)
-        self.line_edit.textChanged.connect(self.textChanged)
-        self.line_edit.installEventFilter(self)
-        # The calendar is built the first time it is opened: most dates are typed, and a
-        # form with four date fields should not build four calendars to open.
-        self._calendar: QCalendarWidget | None = None
-        self._menu = QMenu(self)
-        self._menu.aboutToShow.connect(self._prepare_calendar)
-        self._button = QToolButton(self)
-        self._button.setIcon(icon("calendar"))
-        self._button.setToolTip(self.tr("Pick from a calendar (Alt+Down)"))
-        self._button.setAccessibleName(self.tr("Calendar"))
-        self._button.setMenu(self._menu)
-        self._button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self._button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self._button.setStyleSheet("QToolButton::menu-indicator { image: none; }")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
-        layout.addWidget(self.line_edit, 1)
-        layout.addWidget(self._button)
-        self.setFocusProxy(self.line_edit)
-
-    def text(self) -> str:
-        return self.line_edit.text().strip()
-
-    def setText(self, text: str) -> None:
-        self.line_edit.setText(text)
-
-    def set_date(self, value: date | None) -> None:
-        self.line_edit.setText(value.isoformat() if value else "")
-
-    def date(self) -> date | None:
-        """The typed date, or None when empty or not a date."""
-        try:
-            return date.fromisoformat(self.text())
-        except ValueError:
-            return None
-
-    def setAccessibleName(self, name: str) -> None:
-        super().setAccessibleName(name)
-        self.line_edit.setAccessibleName(name)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.line_edit and event.type() == QEvent.Type.KeyPress:
-            assert isinstance(event, QKeyEvent)
-            key = event.key()
-            alt = bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
-            if key == Qt.Key.Key_F4 or (alt and key == Qt.Key.Key_Down):
-                self._button.showMenu()
-                return True
-            if key in (Qt.Key.Key_Up, Qt.Key.Key_Down) and not alt:
-                current = self.date()
-                if current is not None:
-                    step = 1 if key == Qt.Key.Key_Up else -1
-                    self.set_date(current + timedelta(days=step))
-                    return True
-        return super().eventFilter(watched, event)
-
-    def _prepare_calendar(self) -> None:
-        calendar = self._calendar
-        if calendar is None:
-            calendar = self._calendar = QCalendarWidget()
-            calendar.setGridVisible(False)
-            calendar.setVerticalHeaderFormat(QCalendarWidget.VerticalHeaderFormat.NoVerticalHeader)
-            calendar.clicked.connect(self._picked)
-            calendar.activated.connect(self._picked)
-            action = QWidgetAction(self._menu)
-            action.setDefaultWidget(calendar)
-            self._menu.addAction(action)
-        current = self.date() or date.today()
-        calendar.setSelectedDate(QDate(current.year, current.month, current.day))
-        calendar.setFocus()
-
-    def _picked(self, picked: QDate) -> None:
-        self.set_date(date(picked.year(), picked.month(), picked.day()))
-        self._menu.close()
-        self.line_edit.setFocus()
-
-
-def _field_box(widget: QWidget, message: FieldMessage) -> QWidget:
-    box = QWidget()
-    layout = QVBoxLayout(box)
-    layout.setContentsMargins(0, 0, 0, 0)
-    layout.setSpacing(2)
-    layout.addWidget(widget)
-    layout.addWidget(message)
-    return box
-
-
-def _plain_label(text: str) -> str:
-    return text.replace("&", "").rstrip(":")
 
 
 # -- the participant form -------------------------------------------------------------------
@@ -384,8 +197,8 @@ class ParticipantForm(QWidget):
         label.setBuddy(widget)
         label.setWordWrap(False)
         # Align the label with the input, not with the message under it.
-        form.addRow(label, _field_box(widget, message))
-        plain = _plain_label(label_text)
+        form.addRow(label, field_column(widget, message))
+        plain = plain_label(label_text)
         widget.setAccessibleName(plain)
         self._inputs[name] = widget
         self._messages[name] = message
@@ -541,9 +354,9 @@ class ParticipantForm(QWidget):
             text = self._service_errors.get(name) or ""
             if not text and name in self._touched:
                 text = self._errors.get(name, "")
-            message.set_message(_sentence(text))
+            message.set_message(sentence(text))
         other = [
-            _sentence(text)
+            sentence(text)
             for name, text in self._service_errors.items()
             if name not in self._messages
         ]
@@ -555,113 +368,7 @@ def focus_labels() -> tuple[str, str, str]:
     return (_tr("Substance use"), _tr("Mental health"), _tr("Co-occurring"))
 
 
-def _sentence(text: str) -> str:
-    """Service messages are written lower-case to fit into other sentences."""
-    return text[:1].upper() + text[1:] if text else ""
-
-
 # -- the dialogs around it ------------------------------------------------------------------
-
-
-class SavingDialog(QDialog):
-    """A dialog whose Save runs a service call on the write thread and waits for it."""
-
-    saved = Signal(object)
-
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._ctx = ctx
-        self._saving = False
-        self._close_after_save = True
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.setDefault(True)
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-
-    # Subclasses provide these.
-    def is_dirty(self) -> bool:
-        raise NotImplementedError
-
-    def can_save(self) -> bool:
-        raise NotImplementedError
-
-    def _prepare_save(self) -> Callable[..., Any] | None:
-        """Return the call to submit (a closure over the values), or None to stay."""
-        raise NotImplementedError
-
-    def _save_failed(self, exc: BaseException) -> None:
-        messages.show_error(self, exc)
-
-    def _after_save(self, result: Any) -> None:
-        """Announce the change (``ctx.notify``)."""
-
-    # -- common behaviour ----------------------------------------------------------------
-
-    @property
-    def is_saving(self) -> bool:
-        return self._saving
-
-    def save(self) -> None:
-        if self._saving or self._ctx.runner.closing:
-            return
-        call = self._prepare_save()
-        if call is None:
-            return
-        self._set_saving(True)
-        self._ctx.submit(
-            call,
-            on_done=self._save_done,
-            on_error=self._save_error,
-            read_only=False,
-            label=self.windowTitle(),
-        )
-
-    def _set_saving(self, saving: bool) -> None:
-        self._saving = saving
-        self.save_button.setEnabled(not saving and self.can_save())
-        for child in self.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly):
-            if child is not self.buttons:
-                child.setEnabled(not saving)
-        self.setCursor(Qt.CursorShape.BusyCursor if saving else Qt.CursorShape.ArrowCursor)
-
-    def _save_done(self, result: Any) -> None:
-        if not alive(self):
-            return
-        self._set_saving(False)
-        self._mark_saved()
-        self._after_save(result)
-        self.saved.emit(result)
-        self.accept()
-
-    def _save_error(self, exc: BaseException) -> None:
-        if not alive(self):
-            return
-        self._set_saving(False)
-        self._save_failed(exc)
-
-    def _mark_saved(self) -> None:
-        """Forget the unsaved-changes state (the values are stored now)."""
-
-    def reject(self) -> None:
-        if self._saving:
-            return  # the outcome is on its way; closing now would hide it
-        if self.is_dirty():
-            choice = ask_unsaved_changes(self)
-            if choice == UnsavedChoice.CANCEL:
-                return
-            if choice == UnsavedChoice.SAVE:
-                if self.can_save():
-                    self.save()
-                else:
-                    self._show_all_problems()
-                return
-        super().reject()
-
-    def _show_all_problems(self) -> None:
-        """Save was asked for while something is invalid: show where."""
 
 
 class _ParticipantDialog(SavingDialog):
@@ -972,116 +679,19 @@ def _short(value: str, limit: int = 60) -> str:
 # -- small action dialogs -------------------------------------------------------------------
 
 
-class _ActionDialog(SavingDialog):
-    """A short form (a few fields) with messages under each and Save disabled while
-    something is wrong. Subclasses add fields and provide ``_check`` and ``_call``."""
+class _ActionDialog(FieldFormDialog):
+    """A short form (a few fields, no scrolling) with Save disabled while something is
+    wrong. Subclasses add fields and provide ``values``, ``_check`` and ``_call``."""
 
     def __init__(self, ctx: AppContext, title: str, parent: QWidget | None = None) -> None:
-        super().__init__(ctx, parent)
-        self.setWindowTitle(title)
-        self._form = QFormLayout()
-        self._form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self._messages: dict[str, FieldMessage] = {}
-        self._aliases: dict[str, str] = {}
-        self._touched: set[str] = set()
-        self._service_errors: dict[str, str] = {}
-        self._errors: dict[str, str] = {}
-        self._initial: dict[str, str] = {}
-        self.intro = QLabel()
-        self.intro.setWordWrap(True)
-        self.intro.setTextFormat(Qt.TextFormat.PlainText)
-        self.intro.hide()
-        self.general_message = FieldMessage(None)
+        super().__init__(ctx, title, parent)
         layout = QVBoxLayout(self)
         layout.addWidget(self.intro)
-        layout.addLayout(self._form)
+        layout.addLayout(self.form)
         layout.addWidget(self.general_message)
         layout.addStretch(1)
         layout.addWidget(self.buttons)
         self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 64)
-
-    def set_intro(self, text: str) -> None:
-        self.intro.setText(text)
-        self.intro.setVisible(bool(text))
-
-    def add_field(
-        self, name: str, label_text: str, widget: QWidget, aliases: tuple[str, ...] = ()
-    ) -> None:
-        """A row with a message under the input; *aliases* are service field names
-        whose messages belong here too."""
-        message = FieldMessage(widget)
-        label = QLabel(label_text)
-        label.setBuddy(widget)
-        self._form.addRow(label, _field_box(widget, message))
-        widget.setAccessibleName(_plain_label(label_text))
-        self._messages[name] = message
-        for alias in aliases:
-            self._aliases[alias] = name
-
-    def message_for(self, name: str) -> FieldMessage:
-        return self._messages[name]
-
-    def values(self) -> dict[str, str]:
-        raise NotImplementedError
-
-    def _check(self, values: Mapping[str, str]) -> dict[str, str]:
-        """Problems with the values by field name (local checks, as you type)."""
-        raise NotImplementedError
-
-    def _call(self, values: Mapping[str, str]) -> Callable[..., Any]:
-        raise NotImplementedError
-
-    def _finish_setup(self) -> None:
-        self._initial = self.values()
-        self.refresh()
-
-    def edited(self, name: str) -> None:
-        self._touched.add(name)
-        self._service_errors.pop(name, None)
-        self.refresh()
-
-    def refresh(self) -> None:
-        self._errors = self._check(self.values())
-        for name, message in self._messages.items():
-            text = self._service_errors.get(name, "")
-            if not text and name in self._touched:
-                text = self._errors.get(name, "")
-            message.set_message(_sentence(text))
-        other = [text for key, text in self._service_errors.items() if key not in self._messages]
-        self.general_message.set_message("\n".join(_sentence(text) for text in other))
-        self.save_button.setEnabled(not self._saving and self.can_save())
-
-    def is_dirty(self) -> bool:
-        return self.values() != self._initial
-
-    def can_save(self) -> bool:
-        return not self._errors and not any(key in self._messages for key in self._service_errors)
-
-    def _mark_saved(self) -> None:
-        self._initial = self.values()
-
-    def _show_all_problems(self) -> None:
-        self._touched.update(self._messages)
-        self.refresh()
-
-    def _prepare_save(self) -> Callable[..., Any] | None:
-        self.refresh()
-        if not self.can_save():
-            self._show_all_problems()
-            return None
-        return self._call(self.values())
-
-    def _save_failed(self, exc: BaseException) -> None:
-        if isinstance(exc, ValidationError):
-            self._service_errors = {
-                self._aliases.get(key, key): text for key, text in exc.field_errors.items()
-            }
-            self.refresh()
-        elif isinstance(exc, ConflictError):
-            self._service_errors = {"": exc.message}
-            self.refresh()
-        else:
-            messages.show_error(self, exc)
 
 
 def _date_problem(text: str, *, required: bool, what: str) -> str:
@@ -1154,7 +764,7 @@ class TransferDialog(_ActionDialog):
         self.on_date.textChanged.connect(lambda _t: self.edited("date"))
         self.reason.textChanged.connect(lambda _t: self.edited("reason"))
         self.save_button.setText(self.tr("Assign") if self._assigning else self.tr("Transfer"))
-        self._finish_setup()
+        self.finish_setup()
         self.specialist.setFocus()
 
     def choose_specialist(self, specialist_id: int) -> None:
@@ -1231,7 +841,7 @@ class DischargeDialog(_ActionDialog):
         self.reason.textChanged.connect(lambda: self.edited("reason"))
         self.save_button.setText(self.tr("Discharge"))
         self.save_button.setIcon(icon("user-x"))
-        self._finish_setup()
+        self.finish_setup()
         self.reason.setFocus()
 
     def values(self) -> dict[str, str]:
@@ -1295,7 +905,7 @@ class ReadmitDialog(_ActionDialog):
         self.on_date.textChanged.connect(lambda _t: self.edited("date"))
         self.save_button.setText(self.tr("Readmit"))
         self.save_button.setIcon(icon("user-check"))
-        self._finish_setup()
+        self.finish_setup()
         self.on_date.setFocus()
 
     def values(self) -> dict[str, str]:
@@ -1362,7 +972,7 @@ class ResetRecoveryDateDialog(_ActionDialog):
         self.new_date.textChanged.connect(lambda _t: self.edited("date"))
         self.note.textChanged.connect(lambda _t: self.edited("note"))
         self.save_button.setText(self.tr("Save date"))
-        self._finish_setup()
+        self.finish_setup()
         self.new_date.setFocus()
 
     def values(self) -> dict[str, str]:
@@ -1395,34 +1005,3 @@ class ResetRecoveryDateDialog(_ActionDialog):
 
     def _after_save(self, result: Any) -> None:
         self._ctx.notify(AREA_PARTICIPANT, self._detail.id)
-
-
-def has_unsaved_input(dialog: QDialog | None) -> bool:
-    """Whether *dialog* (one of these forms) is open with changes not saved yet."""
-    return (
-        dialog is not None
-        and alive(dialog)
-        and dialog.isVisible()
-        and isinstance(dialog, SavingDialog)
-        and (dialog.is_dirty() or dialog.is_saving)
-    )
-
-
-def unsaved_input_error(dialog: QDialog) -> CasebookError:
-    """For ``save_drafts`` (see ui.main_window.KeepsDrafts): these forms are not drafts,
-    so the person finishes or cancels them; the form is brought forward for that."""
-    dialog.raise_()
-    dialog.activateWindow()
-    return CasebookError(
-        _tr("“{title}” is still open with changes. Save or cancel it first.").format(
-            title=dialog.windowTitle()
-        )
-    )
-
-
-def find_button(dialog: QDialog, text: str) -> QAbstractButton | None:
-    """The dialog's button whose text (without mnemonics) is *text* (for tests and tools)."""
-    for button in dialog.findChildren(QAbstractButton):
-        if button.text().replace("&", "") == text:
-            return button
-    return None

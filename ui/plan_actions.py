@@ -23,7 +23,7 @@ from casebook.services import plan_editing, plans
 from casebook.services.plan_editing import PlanFields, SupportInput
 from casebook.services.plans import RATING_MAX, RATING_MIN, GoalView, PlanDetail
 from ui.context import AppContext
-from ui.participant_forms import DateField
+from ui.form_parts import DateField
 from ui.plan_forms import FormDialog, plain_text_edit
 
 

@@ -34,8 +34,9 @@ from casebook.services import plan_editing, plans
 from casebook.services.plan_editing import GoalInput, PlanFields, StepInput, SupportInput
 from casebook.services.plans import ActionStepView, GoalView, PlanDetail
 from ui.context import AppContext
+from ui.form_dialog import FieldMessage
+from ui.form_parts import DateField
 from ui.icons import icon
-from ui.participant_forms import DateField, FieldMessage
 from ui.plan_forms import FormDialog, plain_text_edit
 
 

@@ -34,7 +34,8 @@ from PySide6.QtWidgets import (
 from casebook.errors import ConflictError, ValidationError
 from ui import messages
 from ui.context import AppContext
-from ui.participant_forms import DateField, FieldMessage, SavingDialog
+from ui.form_dialog import FieldMessage, SavingDialog
+from ui.form_parts import DateField
 
 #: Areas announced through ``AppContext.notify``.
 AREA_PLAN = "plan"

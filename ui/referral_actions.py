@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QComboBox, QWidget
 from casebook.services import referral_status, referrals
 from casebook.services.referrals import ReferralDetail
 from ui.context import AppContext
-from ui.participant_forms import DateField
+from ui.form_parts import DateField
 from ui.referral_parts import AREA_REFERRAL, FormDialog, date_problem, day, text_box
 
 

@@ -1,8 +1,9 @@
 """Pieces the referral, consent and directory screens share.
 
-``FormDialog`` is the scrolling cousin of the participant dialogs' short forms: the
-consent and referral forms have a dozen fields and must still fit a 1366×768 screen,
-so the fields sit in a scroll area while the messages and buttons stay in view.
+``FormDialog`` is the scrolling cousin of the participant dialogs' short forms (both
+are ``ui.form_dialog.FieldFormDialog``s): the consent and referral forms have a dozen
+fields and must still fit a 1366×768 screen, so the fields sit in a scroll area while
+the messages and buttons stay in view.
 """
 
 from __future__ import annotations
@@ -28,11 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from casebook.errors import ConflictError, ValidationError
 from casebook.services import consents
-from ui import messages
 from ui.context import AppContext
-from ui.participant_forms import FieldMessage, SavingDialog
+from ui.form_dialog import FieldFormDialog
+from ui.form_parts import sentence
 from ui.theme import flag_colors
 from ui.workspace import ListModel
 
@@ -46,11 +46,6 @@ AREA_DIRECTORY = "directory"
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("ReferralParts", text)
-
-
-def sentence(text: str) -> str:
-    """Service messages are lower-case to fit into other sentences; a line starts upper."""
-    return text[:1].upper() + text[1:] if text else ""
 
 
 def day(value: date | None) -> str:
@@ -217,42 +212,33 @@ class CategoryChecks(QWidget):
             box.setToolTip(text)
 
 
-class FormDialog(SavingDialog):
-    """A form of labelled fields in a scroll area and a message under each field; Save
-    goes ahead only when the local checks pass. Service messages land under the field
-    they name (or one it is an alias of); the rest under the form.
+class FormDialog(FieldFormDialog):
+    """The long kind of ``FieldFormDialog``: the fields sit in a scroll area while the
+    intro, the messages and the buttons stay in view, and Save stays available (pressing
+    it with something missing shows every message and scrolls to the first).
 
     Subclasses add fields with ``add_field`` and provide ``values``, ``_check`` and
     ``_call``; ``_after_save`` announces the change.
     """
 
+    keep_save_enabled = True
+
     def __init__(self, ctx: AppContext, title: str, parent: QWidget | None = None) -> None:
-        super().__init__(ctx, parent)
-        self.setWindowTitle(title)
-        self._messages: dict[str, FieldMessage] = {}
-        self._inputs: dict[str, QWidget] = {}
-        self._aliases: dict[str, str] = {}
-        self._touched: set[str] = set()
-        self._service_errors: dict[str, str] = {}
-        self._errors: dict[str, str] = {}
-        self._initial: dict[str, str] = {}
-        self._ready = False
-        self.intro = value_label()
-        self.intro.hide()
+        super().__init__(ctx, title, parent)
+        # The intro wraps to the dialog's width instead of widening it, and can be copied.
+        self.intro.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.intro.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         body = QWidget()
         column = QVBoxLayout(body)
-        self.form = QFormLayout()
         column.addLayout(self.form)
         # Spare height goes below the fields, not between a field and its message.
         column.addStretch(1)
-        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
         self.scroll_area = QScrollArea()
         self.scroll_area.setWidgetResizable(True)
         self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll_area.setWidget(body)
-        self.general_message = FieldMessage(None)
         self.outer = layout = QVBoxLayout(self)
         layout.addWidget(self.intro)
         layout.addWidget(self.scroll_area, 1)
@@ -260,66 +246,13 @@ class FormDialog(SavingDialog):
         layout.addWidget(self.buttons)
         self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 90)
 
-    def set_intro(self, text: str) -> None:
-        self.intro.setText(text)
-        self.intro.setVisible(bool(text))
-
-    def add_field(
-        self,
-        name: str,
-        label_text: str,
-        widget: QWidget,
-        aliases: tuple[str, ...] = (),
-        *,
-        marked: QWidget | None = None,
-    ) -> FieldMessage:
-        """A row with a message under *widget*; *marked* (default *widget*) is the input
-        the message marks invalid; *aliases* are service field names shown here too."""
-        message = FieldMessage(marked or widget)
-        label = QLabel(label_text)
-        label.setBuddy(marked or widget)
-        box = QWidget()
-        column = QVBoxLayout(box)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(2)
-        column.addWidget(widget)
-        column.addWidget(message)
-        self.form.addRow(label, box)
-        (marked or widget).setAccessibleName(label_text.replace("&", "").rstrip(":"))
-        self._messages[name] = message
-        self._inputs[name] = marked or widget
-        for alias in aliases:
-            self._aliases[alias] = name
-        return message
-
     def add_section(self, title: str) -> None:
         label = QLabel(title)
         label.setProperty("role", "subheading")
         self.form.addRow(label)
 
-    def message_for(self, name: str) -> FieldMessage:
-        return self._messages[name]
-
-    def message_texts(self) -> dict[str, str]:
-        """What each field's message says now ("" when nothing)."""
-        return {name: message.text() for name, message in self._messages.items()}
-
-    # Subclasses provide these.
-    def values(self) -> dict[str, str]:
-        raise NotImplementedError
-
-    def _check(self, values: Mapping[str, str]) -> dict[str, str]:
-        raise NotImplementedError
-
-    def _call(self, values: Mapping[str, str]) -> Callable[..., Any]:
-        raise NotImplementedError
-
-    # -- behaviour -----------------------------------------------------------------------
-
     def finish_setup(self) -> None:
-        self._initial = self.values()
-        self._ready = True
-        self.refresh()
+        super().finish_setup()
         # Wide enough for a counselor's full name and organisation, short enough for
         # a 1366×768 screen; the fields scroll when there are many.
         char = self.fontMetrics().averageCharWidth()
@@ -330,70 +263,20 @@ class FormDialog(SavingDialog):
             max(min(body + 160, 700, available), 240),
         )
 
-    def edited(self, name: str) -> None:
-        if not self._ready:
-            return
-        self._touched.add(name)
-        self._service_errors.pop(name, None)
-        self.refresh()
-
-    def refresh(self) -> None:
-        if not self._ready:
-            return
-        self._errors = self._check(self.values())
-        for name, message in self._messages.items():
-            text = self._service_errors.get(name, "")
-            if not text and name in self._touched:
-                text = self._errors.get(name, "")
-            message.set_message(sentence(text))
-        other = [text for key, text in self._service_errors.items() if key not in self._messages]
-        self.general_message.set_message("\n".join(sentence(text) for text in other))
-        # Save stays available: pressing it with something missing shows every message
-        # and moves to the first field concerned, which a greyed-out button cannot do.
-        self.save_button.setEnabled(not self.is_saving)
-
-    def is_dirty(self) -> bool:
-        return self._ready and self.values() != self._initial
-
-    def can_save(self) -> bool:
-        return not self._errors and not any(key in self._messages for key in self._service_errors)
-
-    def _mark_saved(self) -> None:
-        self._initial = self.values()
-
     def _show_all_problems(self) -> None:
-        self._touched.update(self._messages)
-        self.refresh()
+        super()._show_all_problems()
         for name, message in self._messages.items():
             if message.text():
                 self._inputs[name].setFocus(Qt.FocusReason.OtherFocusReason)
                 self.scroll_area.ensureWidgetVisible(self._inputs[name])
                 break
 
-    def _prepare_save(self) -> Callable[..., Any] | None:
-        self.refresh()
-        if not self.can_save():
-            self._show_all_problems()
-            return None
-        return self._call(self.values())
-
     def show_service_errors(self, field_errors: Mapping[str, str]) -> None:
-        self._service_errors = {
-            self._aliases.get(key, key): text for key, text in field_errors.items()
-        }
-        self.refresh()
+        super().show_service_errors(field_errors)
         for name in self._messages:
             if name in self._service_errors:
                 self.scroll_area.ensureWidgetVisible(self._inputs[name])
                 break
-
-    def _save_failed(self, exc: BaseException) -> None:
-        if isinstance(exc, ValidationError):
-            self.show_service_errors(exc.field_errors)
-        elif isinstance(exc, ConflictError):
-            self.show_service_errors({"": exc.message})
-        else:
-            messages.show_error(self, exc)
 
 
 __all__ = [
@@ -409,7 +292,6 @@ __all__ = [
     "day",
     "local_day",
     "local_time",
-    "sentence",
     "text_box",
     "value_label",
 ]

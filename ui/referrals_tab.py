@@ -40,6 +40,7 @@ from casebook.services.referrals import (
 from ui import messages
 from ui.caseload_view import setup_table
 from ui.context import AppContext
+from ui.form_parts import sentence
 from ui.icons import icon
 from ui.referral_actions import (
     CloseReferralDialog,
@@ -63,7 +64,6 @@ from ui.referral_parts import (
     AREA_REFERRAL,
     FactsPanel,
     day,
-    sentence,
 )
 
 if TYPE_CHECKING:

@@ -60,8 +60,9 @@ from ui.caseload_model import (
 )
 from ui.caseload_view import default_column_width, setup_table
 from ui.context import AppContext
+from ui.form_dialog import has_unsaved_input, unsaved_input_error
 from ui.icons import icon
-from ui.participant_forms import TransferDialog, has_unsaved_input, unsaved_input_error
+from ui.participant_forms import TransferDialog
 from ui.tasks import TaskHandle
 
 _CONTEXT = "TeamView"

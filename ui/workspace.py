@@ -65,6 +65,7 @@ from ui.caseload_model import (
 )
 from ui.caseload_view import setup_table
 from ui.context import AppContext
+from ui.form_dialog import has_unsaved_input, unsaved_input_error
 from ui.icons import icon
 from ui.participant_forms import (
     AREA_PARTICIPANT,
@@ -74,8 +75,6 @@ from ui.participant_forms import (
     ResetRecoveryDateDialog,
     TransferDialog,
     focus_labels,
-    has_unsaved_input,
-    unsaved_input_error,
 )
 from ui.print_preview import SummaryOptionsDialog
 
