@@ -407,6 +407,9 @@ def run_window(db: str | None, key_file: Path | None, demo: bool) -> int:
         window.show()
         if demo_folder is None:
             start_daily_backup(window, ctx, prefs)
+        collector = app.findChild(GuiThreadCollector)
+        if collector is not None:
+            collector.freeze_survivors()
         return app.exec()
     finally:
         runner.shutdown()

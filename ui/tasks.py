@@ -401,6 +401,16 @@ class GuiThreadCollector(QObject):
                 gc.collect(generation)
                 return
 
+    def freeze_survivors(self) -> None:
+        """Collect once, then leave everything alive now out of later collections.
+
+        Called when the window is up: the modules, classes and widgets made at start-up
+        live as long as the program, and a full pass no longer walks them (a shorter
+        pause each time the caseload's 10,000 rows are replaced).
+        """
+        gc.collect()
+        gc.freeze()
+
     def stop(self) -> None:
         self._timer.stop()
         if self._was_enabled:

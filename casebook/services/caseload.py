@@ -113,9 +113,14 @@ def caseload_rows(
     specialist_ids: Collection[int] | None = None,
     include_discharged: bool = False,
     now: datetime | None = None,
+    by_legal_name: bool = True,
 ) -> list[CaseloadRow]:
     """Every participant the actor may see, with the caseload columns filled in;
-    with *specialist_id* or *specialist_ids*, only those specialists' caseloads."""
+    with *specialist_id* or *specialist_ids*, only those specialists' caseloads.
+
+    Rows come in legal-name order unless *by_legal_name* is False (the window sorts
+    by the folded display name itself; sorting 10,000 rows twice costs ~15 ms).
+    """
     now = now or utcnow()
     # Each column is a correlated subquery that reads a few index entries of one
     # participant (newest first, stopping at the first match), so the cost follows
@@ -187,8 +192,9 @@ def caseload_rows(
         )
         .outerjoin(StaffUser, StaffUser.id == CaseAssignment.specialist_id)
         .where(_visible(actor, now))
-        .order_by(Participant.legal_name)
     )
+    if by_legal_name:
+        stmt = stmt.order_by(Participant.legal_name)
     if specialist_id is not None:
         stmt = stmt.where(CaseAssignment.specialist_id == specialist_id)
     if specialist_ids is not None:

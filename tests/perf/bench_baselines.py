@@ -21,9 +21,9 @@ from sqlcipher3 import dbapi2
 from casebook.db import PAGE_CACHE_KIB
 from casebook.services.caseload import OPEN_REFERRAL_STATUSES
 
-# The same columns, rows and order as casebook.services.caseload.caseload_rows for a
-# supervisor with include_discharged=True (visibility: own, emergency access, team,
-# unassigned).
+# The same columns and rows as casebook.services.caseload.caseload_rows as the window
+# asks for them (a supervisor, include_discharged=True, no SQL ordering: the window
+# sorts by display name itself). Visibility: own, emergency access, team, unassigned.
 _CASELOAD_SQL = f"""
 SELECT p.id, p.record_number, p.legal_name, p.preferred_name, p.status, ca.specialist_id,
        s.display_name, p.recovery_start_date, p.intake_date, p.contact_cadence_days,
@@ -51,7 +51,6 @@ WHERE p.id IN (SELECT participant_id FROM case_assignment
                 JOIN staff_user m ON m.id = c.specialist_id
                 WHERE c.end_date IS NULL AND m.supervisor_id = :actor)
    OR p.id NOT IN (SELECT participant_id FROM case_assignment WHERE end_date IS NULL)
-ORDER BY p.legal_name
 """
 
 

@@ -9,6 +9,7 @@ because a specialist waits for the commit too.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import os
 import subprocess
@@ -141,8 +142,14 @@ class CaseloadScreen:
 
         from ui.caseload_model import CaseloadFilterProxy, CaseloadModel
         from ui.caseload_view import setup_table
+        from ui.tasks import GuiThreadCollector
 
         self.app = QApplication.instance() or QApplication([])
+        # The program's garbage collection, as ui.app sets it up: cycles are collected
+        # on the GUI thread by a timer, and what start-up made is frozen once the
+        # window is up (see GuiThreadCollector).
+        collector = self.app.findChild(GuiThreadCollector) or GuiThreadCollector(self.app)
+        self.collector = collector
         self.model = CaseloadModel()
         self.proxy = CaseloadFilterProxy()
         self.proxy.setSourceModel(self.model)
@@ -152,6 +159,7 @@ class CaseloadScreen:
         self.view.resize(1366, 700)
         self.view.show()
         self.app.processEvents()
+        collector.freeze_survivors()
 
     def load(self, db: Database, who: Actor) -> int:
         from ui.caseload_model import load_caseload
@@ -170,6 +178,10 @@ class CaseloadScreen:
         self.view.close()
         self.view.deleteLater()
         self.app.processEvents()
+        # The figures after this one (reports, import) run as the command line does.
+        self.collector.stop()
+        self.collector.deleteLater()
+        gc.unfreeze()
 
 
 def caseload(
