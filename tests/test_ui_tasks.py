@@ -365,3 +365,32 @@ def test_cycles_are_collected_on_the_gui_thread_only(qapp: object) -> None:
         collector.stop()
         collector.deleteLater()
     assert gc.isenabled() == was_enabled
+
+
+def test_freezing_the_survivors_of_start_up_still_collects_later_garbage(
+    qapp: QApplication,
+) -> None:
+    import gc
+    import weakref
+
+    from ui.tasks import GuiThreadCollector
+
+    class Node:
+        other: object = None
+
+    collector = GuiThreadCollector()
+    try:
+        collector.freeze_survivors()
+        assert gc.get_freeze_count() > 0  # start-up's objects are out of later passes
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+        gone = weakref.ref(a)
+        del a, b
+        keep: list[list[int]] = [[] for _ in range(gc.get_threshold()[0] + 10)]
+        collector.collect()
+        assert gone() is None  # a cycle made afterwards is still collected
+        del keep
+    finally:
+        gc.unfreeze()
+        collector.stop()
+        collector.deleteLater()
