@@ -645,6 +645,20 @@ def test_group_editing_and_signing_all(db: Database, staff: Staff) -> None:
     assert {x.status for x in signed_group.attendees} == {"signed"}
 
 
+def test_the_group_field_checks_are_the_ones_a_save_applies(db: Database, staff: Staff) -> None:
+    # The window shows these as the facilitator types; a save must refuse the same.
+    good = {"topic": "Budgeting", "occurred_at": ago(hours=2), "duration_minutes": 60,
+            "location": "Room 1", "group_text": "Made a weekly budget."}  # fmt: skip
+    assert G.group_field_problems(**good) == {}  # type: ignore[arg-type]
+    bad = dict(good, topic="  ", occurred_at=datetime.now(UTC) + timedelta(days=2))
+    problems = G.group_field_problems(**bad)  # type: ignore[arg-type]
+    assert set(problems) == {"topic", "occurred_at"} and "future" in problems["occurred_at"]
+    a = make_participant(db, staff.peer1, "Ana Alves")
+    with db.session() as s, pytest.raises(ValidationError) as refused:
+        G.create_group_session(s, staff.peer1, attendees=[(a, "")], **bad)  # type: ignore[arg-type]
+    assert refused.value.field_errors == problems
+
+
 def test_discarding_the_last_group_draft_removes_the_group(db: Database, staff: Staff) -> None:
     a = make_participant(db, staff.peer1)
     with db.session() as s:

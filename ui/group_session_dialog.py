@@ -473,15 +473,20 @@ class GroupSessionDetailDialog(QDialog):
         return self.is_editable and self._shown is not None and self._current() != self._shown
 
     def _local_problems(self) -> dict[str, str]:
-        """What can be told while typing, before asking the service."""
-        problems: dict[str, str] = {}
-        if not self.topic.text().strip():
-            problems["topic"] = self.tr("Write the topic; every attendee's note shows it.")
-        if len(self.group_text.toPlainText().strip()) > notes.MAX_SECTION_CHARS:
-            problems["group_text"] = self.tr(
-                "The shared text is too long; keep it under {max} characters."
-            ).format(max=notes.MAX_SECTION_CHARS)
-        return problems
+        """The service's own field checks, run on what is typed (no database)."""
+        return note_groups.group_field_problems(
+            self.topic.text(),
+            self._shown_time(),
+            self.duration.value(),
+            self.location.text(),
+            self.group_text.toPlainText(),
+        )
+
+    def _shown_time(self) -> datetime:
+        # To the minute shown, as the note editor sends it: the editor's draft of a group
+        # note must carry exactly the group's time, or its next autosave is refused.
+        seconds = self.when.dateTime().toSecsSinceEpoch()
+        return datetime.fromtimestamp(seconds - seconds % 60, tz=UTC)
 
     def _edited(self, *_args: object) -> None:
         if self._filling:
@@ -497,11 +502,11 @@ class GroupSessionDetailDialog(QDialog):
 
     def _check(self) -> dict[str, str]:
         problems = self._local_problems()
-        for key in ("topic", "group_text"):
+        for key, message in self.msgs.items():
             if key in problems:
-                self.msgs[key].show_error(problems[key])
-            elif self.msgs[key].is_error:
-                self.msgs[key].clear_message()
+                message.show_error(problems[key])
+            elif message.is_error:
+                message.clear_message()
         duration = self.msgs["duration_minutes"]
         if not duration.is_error:
             if self.is_editable and self.duration.value() == 0:
@@ -538,10 +543,7 @@ class GroupSessionDetailDialog(QDialog):
                 message.clear_message()
         self.general.hide()
         self.problems.hide()
-        seconds = self.when.dateTime().toSecsSinceEpoch()
-        # To the minute shown, as the note editor sends it: the editor's draft of a group
-        # note must carry exactly the group's time, or its next autosave is refused.
-        occurred_at = datetime.fromtimestamp(seconds - seconds % 60, tz=UTC)
+        occurred_at = self._shown_time()
         self._set_busy(True)
         self._ctx.submit(
             note_groups.update_group_session,

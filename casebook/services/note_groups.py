@@ -100,9 +100,29 @@ def _attendee(raw: AttendeeInput) -> GroupAttendee:
     return GroupAttendee(int(pid), str(paragraph or ""), goals)
 
 
+def group_field_problems(
+    topic: str, occurred_at: datetime, duration_minutes: int, location: str, group_text: str
+) -> dict[str, str]:
+    """The shared part's field messages, by field (empty when it can be saved): the
+    checks ``create_group_session`` and ``update_group_session`` make, for the window
+    to show as the facilitator types. Reads nothing from the database."""
+    return _checked_group_fields(topic, occurred_at, duration_minutes, location, group_text)[1]
+
+
 def _group_fields(
     topic: str, occurred_at: datetime, duration_minutes: int, location: str, group_text: str
 ) -> tuple[str, datetime, int, str, str]:
+    values, errors = _checked_group_fields(
+        topic, occurred_at, duration_minutes, location, group_text
+    )
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+def _checked_group_fields(
+    topic: str, occurred_at: datetime, duration_minutes: int, location: str, group_text: str
+) -> tuple[tuple[str, datetime, int, str, str], dict[str, str]]:
     errors: dict[str, str] = {}
     topic = clean_text(topic, "topic", errors, required=True, max_len=200, label=tr("topic"))
     location = clean_text(location, "location", errors, max_len=200, label=tr("location"))
@@ -125,9 +145,7 @@ def _group_fields(
         errors["duration_minutes"] = tr(
             "duration must be a whole number of minutes from 0 to {max}"
         ).format(max=MAX_DURATION_MINUTES)
-    if errors:
-        raise ValidationError(errors)
-    return topic, occurred_at, duration_minutes, location, text
+    return (topic, occurred_at, duration_minutes, location, text), errors
 
 
 def _add_attendees(
