@@ -10,50 +10,30 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from conftest import Staff
-from PySide6.QtCore import QDateTime, QSettings, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QDateTime, Qt
 from pytestqt.qtbot import QtBot
+from ui_support import OFFSCREEN_NOISE, WAIT_MS, add_participant
 
 from casebook.database import Database
 from casebook.security.permissions import Actor
-from casebook.services import note_groups, notes, participants
-from casebook.services.participants import ParticipantFields
-from ui import form_dialog, group_session_dialog, messages, note_autosave
+from casebook.services import note_groups, notes
+from ui import form_dialog, group_session_dialog, note_autosave
 from ui.context import AppContext
 from ui.form_dialog import UnsavedChoice
 from ui.group_session_dialog import GroupSessionDetailDialog
 from ui.note_editor import NoteEditor
 from ui.notes_tab import NotesTab
-from ui.settings import Settings, install_settings
-from ui.tasks import TaskRunner
 from ui.workspace import FLAG_SOURCES, WORKSPACE_TABS, WorkspaceHost
 
-pytestmark = pytest.mark.qt_log_ignore(
-    r"This plugin does not support propagateSizeHints\(\)",
-    r"This plugin does not support raise\(\)",
-)
+# The shared fixtures (prefs, shown_errors, ctx) and helpers live in ui_support.
+pytest_plugins = ["ui_support"]
 
-WAIT_MS = 10_000
+pytestmark = OFFSCREEN_NOISE
+
 LONG_NAME = "Zoë Ødegaard-Fitzgerald"
-
-
-@pytest.fixture
-def prefs(qapp: QApplication, tmp_path: Path) -> Iterator[Settings]:
-    settings = Settings(QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
-    install_settings(settings)
-    yield settings
-    install_settings(None)
-
-
-@pytest.fixture
-def shown_errors(monkeypatch: pytest.MonkeyPatch) -> list[BaseException]:
-    errors: list[BaseException] = []
-    monkeypatch.setattr(messages, "show_error", lambda parent, exc, title=None: errors.append(exc))
-    return errors
 
 
 @pytest.fixture
@@ -97,36 +77,11 @@ def _quick_and_quiet(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def ctx(
-    qapp: QApplication,
-    db: Database,
-    staff: Staff,
-    prefs: Settings,
-    shown_errors: list[BaseException],
-    unsaved_answers: list[UnsavedChoice],
-) -> Iterator[AppContext]:
-    context = AppContext(db, runner=TaskRunner())
-    context.set_actor(staff.peer1)
-    yield context
-    assert context.runner.shutdown(WAIT_MS)
-    assert shown_errors == [], shown_errors
+def ctx(unsaved_answers: list[UnsavedChoice], ctx: AppContext) -> Iterator[AppContext]:
+    """The shared ctx (Pat Peer, no error box expected), the unsaved-changes question
+    answered from ``unsaved_answers``, every expected answer used."""
+    yield ctx
     assert unsaved_answers == [], "an expected unsaved-changes question was not asked"
-
-
-def add_participant(db: Database, actor: Actor, name: str) -> int:
-    with db.session() as session:
-        return participants.create_participant(
-            session,
-            actor,
-            ParticipantFields(
-                record_number="",
-                legal_name=name,
-                preferred_name="",
-                pronouns="",
-                date_of_birth=date(1990, 2, 3),
-                intake_date=date.today() - timedelta(days=3),
-            ),
-        ).id
 
 
 class Group:
@@ -140,9 +95,10 @@ class Group:
         third_paragraph: str = "Listened.",
         occurred_at: datetime | None = None,
     ) -> None:
-        self.zoe = add_participant(db, staff.peer1, LONG_NAME)
-        self.amara = add_participant(db, staff.peer1, "Amara Okafor")
-        self.bjorn = add_participant(db, staff.peer1, "Björn Åkesson")
+        recent = date.today() - timedelta(days=3)
+        self.zoe = add_participant(db, staff.peer1, LONG_NAME, intake=recent)
+        self.amara = add_participant(db, staff.peer1, "Amara Okafor", intake=recent)
+        self.bjorn = add_participant(db, staff.peer1, "Björn Åkesson", intake=recent)
         with db.session() as session:
             detail = note_groups.create_group_session(
                 session,
