@@ -50,6 +50,12 @@ class Database:
         self.engine.dispose()
 
 
+def count_accounts(session: Session) -> int:
+    """How many staff accounts exist (0: the first run). Plain SQL, so the window can
+    ask before the ORM models are loaded (``users.count_users`` is this)."""
+    return int(session.execute(text("SELECT count(*) FROM staff_user")).scalar_one())
+
+
 def resolve_key(
     location: DatabaseLocation, *, key_file: Path | None = None, key_hex: str | None = None
 ) -> str:

@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,15 +29,26 @@ from PySide6.QtWidgets import (
 )
 
 from casebook.backup import daily_backup, list_backups, restore_from
-from casebook.database import Database, create_database, open_database, resolve_key
+from casebook.database import (
+    Database,
+    count_accounts,
+    create_database,
+    open_database,
+    resolve_key,
+)
 from casebook.db import DatabaseLocation, default_database_path, resolve_location
 from casebook.errors import CasebookError, DatabaseError, KeyringError
 from casebook.security import keystore
-from casebook.security.permissions import Actor
-from casebook.services import users
+from casebook.security.actor import Actor
 from ui.context import AppContext
 from ui.icons import icon
-from ui.login import DEMO_LOGINS, DEMO_PASSWORD, FirstRunDialog, LoginDialog
+from ui.login import (
+    DEMO_LOGINS,
+    DEMO_PASSWORD,
+    FirstRunDialog,
+    LoginDialog,
+    preload_services,
+)
 from ui.messages import describe
 from ui.settings import APPLICATION, ORGANISATION, Settings, install_settings, settings
 from ui.tasks import GuiThreadCollector, Progress, TaskRunner, run_with_progress, task_runner
@@ -322,15 +334,27 @@ def _exit_when_shown(dialog: QDialog) -> None:
     QTimer.singleShot(0, shown)
 
 
+_PRELOAD_DELAY_MS = 150
+
+
+def _preload_in_background() -> None:
+    threading.Thread(target=preload_services, name="casebook-preload", daemon=True).start()
+
+
 def sign_in(ctx: AppContext, prefs: Settings) -> Actor | None:
     """First run (no accounts yet) or the login dialog; None if the person gave up."""
     count = wait_for(
-        ctx.runner, _tr("Opening the database…"), lambda _p: ctx.call_anonymous(users.count_users)
+        ctx.runner, _tr("Opening the database…"), lambda _p: ctx.call_anonymous(count_accounts)
     )
     dialog: FirstRunDialog | LoginDialog
     dialog = FirstRunDialog(ctx, prefs=prefs) if count == 0 else LoginDialog(ctx, prefs=prefs)
     if os.environ.get(EXIT_AFTER_LOGIN_SHOWN) == "1":
         _exit_when_shown(dialog)
+    else:
+        # The accounts service and the ORM models (about 0.1 s of imports) load while
+        # the person types, once the window has painted; a sign-in that comes first
+        # simply waits for the import to finish.
+        QTimer.singleShot(_PRELOAD_DELAY_MS, _preload_in_background)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     return dialog.actor

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, Signal
 
 from casebook.database import Database
-from casebook.security.permissions import Actor
+from casebook.security.actor import Actor
 from ui.tasks import Progress, TaskHandle, TaskRunner, task_runner
 
 T = TypeVar("T")

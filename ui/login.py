@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QCloseEvent
@@ -28,10 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from casebook.errors import ValidationError
+from casebook.security.actor import Actor
 from casebook.security.passwords import MIN_PASSWORD_LENGTH
-from casebook.security.permissions import Actor
-from casebook.services import users
-from casebook.services.users import LoginOutcome
 from ui.context import AppContext
 from ui.form_parts import (
     FieldMessage,
@@ -68,12 +66,30 @@ def password_rules_text() -> str:
     ).format(n=MIN_PASSWORD_LENGTH)
 
 
+if TYPE_CHECKING:
+    from casebook.services.users import LoginOutcome
+
+
+def _users() -> Any:
+    """The accounts service, imported on first use (on the worker that signs in): it
+    brings the ORM models, which the login window does not need to be shown. The app
+    starts loading it in the background once the window is up (``preload_services``)."""
+    from casebook.services import users
+
+    return users
+
+
+def preload_services() -> None:
+    """Import the accounts service (and the models) while the person types."""
+    _users()
+
+
 def authenticate_later(ctx: AppContext, username: str, password: str, sleep: Sleep) -> Any:
     """The worker function for a sign-in: check, commit, then take the failure pause."""
 
     def work(_progress: Progress) -> LoginOutcome:
         pauses: list[float] = []
-        outcome = ctx.call_anonymous(users.authenticate, username, password, sleep=pauses.append)
+        outcome = ctx.call_anonymous(_users().authenticate, username, password, sleep=pauses.append)
         if pauses:
             sleep(sum(pauses))
         return outcome
@@ -500,7 +516,7 @@ class FirstRunDialog(_WorkerDialog):
         ctx = self.ctx
 
         def work(progress: Progress) -> LoginOutcome:
-            ctx.call_anonymous(users.create_first_admin, username, display_name, password)
+            ctx.call_anonymous(_users().create_first_admin, username, display_name, password)
             return authenticate_later(ctx, username, password, time.sleep)(progress)
 
         self.start(
@@ -634,7 +650,7 @@ class ChangePasswordDialog(_WorkerDialog):
 
         def work(_progress: Progress) -> None:
             # The actor is given explicitly: a forced change happens before sign-in ends.
-            ctx.call_anonymous(users.change_password, actor, old, new)
+            ctx.call_anonymous(_users().change_password, actor, old, new)
 
         self.start(
             ctx.runner.run_write(

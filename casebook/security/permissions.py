@@ -8,7 +8,6 @@ Emergency access grants one user one record for 24 hours.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, and_, false, literal, or_, select
@@ -16,30 +15,11 @@ from sqlalchemy.orm import Session
 
 from casebook.errors import PermissionDenied
 from casebook.i18n import tr
+
+# Actor lives in a module of its own (no ORM), so the login window can be shown before
+# the models load; it is part of this module's interface all the same.
+from casebook.security.actor import Actor as Actor
 from models import CaseAssignment, EmergencyAccess, Participant, StaffUser, utcnow
-
-
-@dataclass(frozen=True)
-class Actor:
-    """The signed-in staff member every service call acts as."""
-
-    id: int
-    username: str
-    display_name: str
-    role: str
-    is_supervisor: bool = False
-
-    @property
-    def supervises(self) -> bool:
-        return self.role == "supervisor" or (self.role == "admin" and self.is_supervisor)
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    @property
-    def sees_clinical(self) -> bool:
-        return self.role in ("specialist", "supervisor") or self.supervises
 
 
 def actor_for(user: StaffUser) -> Actor:

@@ -10,9 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from casebook.database import count_accounts
 from casebook.errors import AuthenticationError, NotFound, PermissionDenied, ValidationError
 from casebook.i18n import tr
 from casebook.security import passwords
@@ -60,7 +61,7 @@ def _dummy_hash() -> str:
 
 
 def count_users(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(StaffUser)) or 0
+    return count_accounts(session)
 
 
 def _by_username(session: Session, username: str) -> StaffUser | None:
