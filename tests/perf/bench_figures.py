@@ -394,24 +394,38 @@ def specialists_for(db: Database, participants: int) -> tuple[list[int], int]:
     return chosen, total
 
 
-def caseload_report(
-    db: Database, who: Actor, specialist_ids: list[int], repeats: int, out: Path
-) -> tuple[list[float], list[float]]:
+def caseload_reports(
+    db: Database, who: Actor, caseloads: list[list[int]], repeats: int, out: Path
+) -> list[tuple[list[float], list[float]]]:
+    """(samples, baseline samples) of the caseload report for each set of specialists.
+
+    The sizes take turns, round after round, so a drift in the machine's speed during
+    the measurement (this shared machine's varies by a third within minutes) falls on
+    all of them alike and their ratio compares the work, not the moment.
+    """
     from casebook.reports.caseload import build_caseload_report
 
-    samples, baseline = [], []
-    pdf = out / f"caseload-{len(specialist_ids)}.pdf"
+    pdfs = [out / f"caseload-{index}.pdf" for index in range(len(caseloads))]
+    samples: list[list[float]] = [[] for _ in caseloads]
     for _ in range(repeats):
-        start = time.perf_counter()
-        with db.session() as session:
-            build_caseload_report(
-                session, who, pdf, profile="minimum", specialist_ids=specialist_ids, today=TODAY
-            )
-        samples.append(time.perf_counter() - start)
-    lines = pdf_lines(pdf)
+        for index, specialist_ids in enumerate(caseloads):
+            start = time.perf_counter()
+            with db.session() as session:
+                build_caseload_report(
+                    session,
+                    who,
+                    pdfs[index],
+                    profile="minimum",
+                    specialist_ids=specialist_ids,
+                    today=TODAY,
+                )
+            samples[index].append(time.perf_counter() - start)
+    lines = [pdf_lines(pdf) for pdf in pdfs]
+    baselines: list[list[float]] = [[] for _ in caseloads]
     for _ in range(repeats):
-        baseline.append(draw_lines(lines, out / f"caseload-{len(specialist_ids)}-bare.pdf"))
-    return samples, baseline
+        for index, text in enumerate(lines):
+            baselines[index].append(draw_lines(text, out / f"caseload-{index}-bare.pdf"))
+    return list(zip(samples, baselines, strict=True))
 
 
 # ----------------------------------------------------------------------------- import
