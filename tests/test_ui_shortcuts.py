@@ -247,7 +247,12 @@ def test_every_installed_shortcut_is_listed_for_a_specialist(
 
 
 def test_a_supervisor_sees_their_pages_and_the_lock_closes_the_list(
-    qtbot: QtBot, ctx: AppContext, db: Database, staff: Staff, prefs: Settings
+    qtbot: QtBot,
+    ctx: AppContext,
+    db: Database,
+    staff: Staff,
+    prefs: Settings,
+    qtmodeltester: object,
 ) -> None:
     participant_id = add_participant(db, staff.peer1)
     window = window_for(ctx, prefs, qtbot, staff.supervisor)
@@ -264,6 +269,10 @@ def test_a_supervisor_sees_their_pages_and_the_lock_closes_the_list(
     for page in ("Today", "Caseload", "Team", "Review notes"):
         assert f"Go to {page}" in pages
     assert "Go to Staff accounts" not in pages  # an administrator's page
+    qtmodeltester.check(listing.model)  # type: ignore[attr-defined]
+    listing.filter.setText("sign")
+    qtmodeltester.check(listing.proxy)  # type: ignore[attr-defined]
+    listing.filter.clear()
 
     # Locking closes it first, so the lock does not cover it and block switching user.
     window.lock()
