@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -38,6 +37,7 @@ from casebook.security.permissions import Actor
 from casebook.services import audit_log, session_events, users
 from casebook.services.audit_log import AuditEntry
 from casebook.services.users import UserInfo
+from ui.audit_words import action_words, details_text
 from ui.context import AppContext
 from ui.form_parts import heading, ntr, repolish
 from ui.icons import icon
@@ -51,56 +51,6 @@ _ROOT = QModelIndex()
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("audit", text)
-
-
-# The actions people look for most, in words; any other code is shown as it is stored.
-_ACTION_TITLES: dict[str, str] = {
-    "login": "Signed in",
-    "login_failed": "Sign-in failed",
-    "logout": "Signed out",
-    "lock": "Locked the window",
-    "unlock": "Unlocked the window",
-    "password_change": "Changed password",
-    "password_reset": "Reset a password",
-    "user_create": "Created an account",
-    "user_update": "Changed an account",
-    "participant_view": "Opened a record",
-    "participant_create": "Intake",
-    "participant_update": "Changed a record",
-    "access_denied": "Refused access",
-    "emergency_access": "Emergency access",
-    "note_view": "Read a note",
-    "note_sign": "Signed a note",
-    "print": "Printed",
-    "export": "Exported",
-    "audit_export": "Exported the audit log",
-    "backup": "Backup",
-    "restore": "Restore",
-}
-
-
-def action_title(code: str) -> str:
-    title = _ACTION_TITLES.get(code)
-    if title is not None:
-        return QCoreApplication.translate("audit", title)
-    return code.replace("_", " ").capitalize()
-
-
-def details_text(raw: str) -> str:
-    """The stored JSON details as "key: value" pairs; other text as it is."""
-    if not raw:
-        return ""
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return raw
-    if isinstance(data, dict):
-        return "; ".join(
-            f"{key.replace('_', ' ')}: {value}"
-            for key, value in data.items()
-            if value not in ("", None)
-        )
-    return raw
 
 
 class AuditTableModel(QAbstractTableModel):
@@ -155,7 +105,7 @@ class AuditTableModel(QAbstractTableModel):
         if column == self.USER:
             return entry.username or self.tr("(nobody signed in)")
         if column == self.ACTION:
-            return action_title(entry.action)
+            return action_words(entry.action)
         if column == self.RECORD:
             return entry.record_number
         if column == self.ABOUT:
@@ -243,7 +193,7 @@ class AuditPage(QWidget):
         self.action.setAccessibleName(self.tr("Action"))
         self.action.addItem(self.tr("Any action"), "")
         for code in self.COMMON_ACTIONS:
-            self.action.addItem(action_title(code), code)
+            self.action.addItem(action_words(code), code)
         self.action.setMinimumContentsLength(16)
         self.period = QComboBox(self)
         self.period.setAccessibleName(self.tr("Period"))

@@ -9,7 +9,6 @@ because the record is already open. Other screens add their tabs with ``add_tab`
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -17,7 +16,6 @@ from typing import Any, Generic, TypeVar
 
 import shiboken6
 from PySide6.QtCore import (
-    QT_TRANSLATE_NOOP,
     QAbstractTableModel,
     QCoreApplication,
     QModelIndex,
@@ -53,6 +51,7 @@ from casebook.services.audit_log import AuditEntry
 from casebook.services.notes import ContactSummary
 from casebook.services.participants import ParticipantDetail, RecoveryStartEntry
 from ui import messages, shortcuts
+from ui.audit_words import action_words, details_text
 from ui.caseload_model import (
     FLAG_DUE,
     OVERDUE_FLAGS,
@@ -297,94 +296,6 @@ class RecoveryStartHistoryModel(ListModel[RecoveryStartEntry]):
         )
 
 
-# Marked for the translation tool; translated when shown (action_words).
-_ACTION_WORDS: dict[str, str] = {
-    "participant_view": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Opened the record")),
-    "participant_create": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Intake")),
-    "participant_update": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Changed the profile")),
-    "participant_discharge": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Discharged")),
-    "participant_readmit": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Readmitted")),
-    "participant_assign": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Assigned")),
-    "participant_transfer": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Transferred")),
-    "participant_unassign": str(
-        QT_TRANSLATE_NOOP("ParticipantWorkspace", "Moved to the unassigned queue")
-    ),
-    "participant_export": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Exported")),
-    "recovery_start_reset": str(
-        QT_TRANSLATE_NOOP("ParticipantWorkspace", "New recovery start date")
-    ),
-    "access_denied": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Access refused")),
-    "emergency_access": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Emergency access")),
-    "note_create": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Note started")),
-    "note_sign": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Note signed")),
-    "note_view": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Note read")),
-    "plan_view": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Plan read")),
-    "note_addendum": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Addendum added")),
-    "note_cosign": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Note co-signed")),
-    "note_discard": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Draft discarded")),
-    "note_entered_in_error": str(
-        QT_TRANSLATE_NOOP("ParticipantWorkspace", "Note marked entered in error")
-    ),
-    "note_list_view": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Notes listed")),
-    "plan_create": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Plan started")),
-    "plan_activate": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Plan activated")),
-    "plan_revise": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Plan revision started")),
-    "plan_discard": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Plan draft discarded")),
-    "plan_entered_in_error": str(
-        QT_TRANSLATE_NOOP("ParticipantWorkspace", "Plan marked entered in error")
-    ),
-    "plan_update": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Plan changed")),
-    "plan_goal_add": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Goal added")),
-    "plan_goal_update": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Goal changed")),
-    "plan_goal_remove": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Goal removed")),
-    "plan_step_add": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Action step added")),
-    "plan_step_done": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Action step done")),
-    "goal_rating_add": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Progress rated")),
-    "assessment_record": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Assessment recorded")),
-    "assessment_view": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Assessment read")),
-    "assessment_entered_in_error": str(
-        QT_TRANSLATE_NOOP("ParticipantWorkspace", "Assessment marked entered in error")
-    ),
-    "consent_create": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Consent recorded")),
-    "consent_revoke": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Consent revoked")),
-    "consent_view": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Consent read")),
-    "consent_entered_in_error": str(
-        QT_TRANSLATE_NOOP("ParticipantWorkspace", "Consent marked entered in error")
-    ),
-    "consent_expiry_event": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Consent expired")),
-    "referral_create": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Referral started")),
-    "referral_update": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Referral changed")),
-    "referral_send": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Referral sent")),
-    "referral_status": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Referral status changed")),
-    "referral_follow_up": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Follow-up date changed")),
-    "referral_close": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Referral closed")),
-    "referral_view": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Referral read")),
-    "disclosure": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Information disclosed")),
-    "group_session_create": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Group session started")),
-    "report_print": str(QT_TRANSLATE_NOOP("ParticipantWorkspace", "Printed")),
-}
-
-
-def action_words(action: str) -> str:
-    words = _ACTION_WORDS.get(action)
-    if words is not None:
-        return _tr(words)
-    return action.replace("_", " ").capitalize()
-
-
-def _details_text(details: str) -> str:
-    try:
-        parsed = json.loads(details) if details else None
-    except ValueError:
-        return details
-    if isinstance(parsed, dict):
-        return "; ".join(
-            f"{key}: {', '.join(map(str, value)) if isinstance(value, list) else value}"
-            for key, value in parsed.items()
-        )
-    return details
-
-
 class AuditEventModel(ListModel[AuditEntry]):
     """Audit events about one participant (supervisors and administrators)."""
 
@@ -395,7 +306,7 @@ class AuditEventModel(ListModel[AuditEntry]):
                 lambda e: e.occurred_at.astimezone().strftime("%Y-%m-%d %H:%M"),
                 lambda e: e.username,
                 lambda e: action_words(e.action),
-                lambda e: _details_text(e.details),
+                lambda e: details_text(e.details),
             ),
             parent,
         )
