@@ -478,7 +478,7 @@ def test_caseload_filter_by_specialist(db: Database, staff: Staff) -> None:
     a = intake(db, staff.peer1)
     b = intake(db, staff.peer2, legal_name="Second")
     with db.session(read_only=True) as s:
-        mine = caseload.caseload_rows(s, staff.supervisor, specialist_id=staff.peer2.id)
+        mine = caseload.caseload_rows(s, staff.supervisor, specialist_ids=[staff.peer2.id])
         team = caseload.caseload_rows(s, staff.supervisor)
     assert [r.participant_id for r in mine] == [b.id]
     assert {r.participant_id for r in team} == {a.id, b.id}

@@ -17,14 +17,12 @@ from PySide6.QtCore import (
     Qt,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QCompleter,
     QDateEdit,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -38,6 +36,7 @@ from casebook.services import audit_log, session_events, users
 from casebook.services.audit_log import AuditEntry
 from casebook.services.users import UserInfo
 from ui.audit_words import action_words, details_text
+from ui.caseload_view import setup_table
 from ui.context import AppContext
 from ui.form_parts import heading, ntr, repolish
 from ui.icons import icon
@@ -255,20 +254,12 @@ class AuditPage(QWidget):
 
         self.table = QTableView(self)
         self.table.setObjectName("auditTable")
-        self.table.setAccessibleName(self.tr("Audit events"))
+        # The look every large table shares (whole rows, fixed heights, no measuring).
+        setup_table(self.table, self.tr("Audit events"))
         self.table.setModel(self.proxy)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(AuditTableModel.WHEN, Qt.SortOrder.DescendingOrder)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.setTabKeyNavigation(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
         header = self.table.horizontalHeader()
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
         for column, width in (
             (AuditTableModel.WHEN, 160),
             (AuditTableModel.USER, 120),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, Generic, TypeVar
 
 import shiboken6
@@ -48,6 +48,7 @@ from casebook.security.permissions import Actor
 from casebook.services import assignments, audit_log, milestones, notes, participants
 from casebook.services.assignments import AssignmentEntry
 from casebook.services.audit_log import AuditEntry
+from casebook.services.caseload import contact_due
 from casebook.services.notes import ContactSummary
 from casebook.services.participants import ParticipantDetail, RecoveryStartEntry
 from ui import messages, shortcuts
@@ -180,9 +181,8 @@ def load_workspace(
 
 
 def next_contact_due(detail: ParticipantDetail, contact: ContactSummary) -> date:
-    """The same rule as the caseload: cadence days after the last contact (or intake)."""
-    base = local_date(contact.last_contact_at) if contact.last_contact_at else detail.intake_date
-    return base + timedelta(days=detail.contact_cadence_days)
+    """The caseload's rule (``caseload.contact_due``) for the record's header."""
+    return contact_due(contact.last_contact_at, detail.intake_date, detail.contact_cadence_days)
 
 
 def age_on(born: date, today: date) -> int:

@@ -30,6 +30,21 @@ from models import (
 OPEN_REFERRAL_STATUSES = ("requested", "accepted", "in-progress", "on-hold")
 
 
+def local_date(moment: datetime) -> date:
+    """The local calendar day of a stored (UTC) moment.
+
+    The same day as ``moment.astimezone().date()``, at less than half the cost, which
+    counts when a load converts 10,000 last-contact times.
+    """
+    return date.fromtimestamp(moment.timestamp())
+
+
+def contact_due(last_contact_at: datetime | None, intake_date: date, cadence_days: int) -> date:
+    """Cadence days after the last contact; a new participant is due from intake."""
+    base = local_date(last_contact_at) if last_contact_at else intake_date
+    return base + timedelta(days=cadence_days)
+
+
 class CaseloadRow(NamedTuple):
     """One participant's caseload columns (immutable).
 
@@ -63,11 +78,7 @@ class CaseloadRow(NamedTuple):
         return (today - self.recovery_start_date).days
 
     def next_contact_due(self) -> date:
-        """Cadence days after the last contact; a new participant is due from intake."""
-        base = (
-            self.last_contact_at.astimezone().date() if self.last_contact_at else self.intake_date
-        )
-        return base + timedelta(days=self.contact_cadence_days)
+        return contact_due(self.last_contact_at, self.intake_date, self.contact_cadence_days)
 
     def days_overdue(self, today: date) -> int:
         """Days past the next contact due date (0 when not yet due)."""
@@ -109,14 +120,13 @@ def caseload_rows(
     session: Session,
     actor: Actor,
     *,
-    specialist_id: int | None = None,
     specialist_ids: Collection[int] | None = None,
     include_discharged: bool = False,
     now: datetime | None = None,
     by_legal_name: bool = True,
 ) -> list[CaseloadRow]:
     """Every participant the actor may see, with the caseload columns filled in;
-    with *specialist_id* or *specialist_ids*, only those specialists' caseloads.
+    with *specialist_ids*, only those specialists' caseloads.
 
     Rows come in legal-name order unless *by_legal_name* is False (the window sorts
     by the folded display name itself; sorting 10,000 rows twice costs ~15 ms).
@@ -195,8 +205,6 @@ def caseload_rows(
     )
     if by_legal_name:
         stmt = stmt.order_by(Participant.legal_name)
-    if specialist_id is not None:
-        stmt = stmt.where(CaseAssignment.specialist_id == specialist_id)
     if specialist_ids is not None:
         # One statement for several caseloads: the access rule's subqueries are built
         # once per statement (the unassigned test lists every open assignment), so a

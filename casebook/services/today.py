@@ -33,6 +33,7 @@ from casebook.services.caseload import (
     FLAG_OVERDUE,
     CaseloadRow,
     caseload_rows,
+    local_date,
     row_flag,
 )
 from casebook.services.milestones import milestones_in_window
@@ -165,10 +166,6 @@ def _on_caseload(row: CaseloadRow, actor: Actor, team: set[int]) -> bool:
     return actor.supervises and (row.specialist_id is None or row.specialist_id in team)
 
 
-def _local_date(moment: datetime) -> date:
-    return date.fromtimestamp(moment.timestamp())
-
-
 def today_items(session: Session, actor: Actor, *, today: date | None = None) -> TodayView:
     """What needs doing on the actor's caseload today (see the module docstring).
 
@@ -251,7 +248,7 @@ def _contacts(rows: Iterable[CaseloadRow], today: date) -> list[TodayItem]:
             )
         else:
             summary = tr("Last contact {date}").format(
-                date=_local_date(row.last_contact_at).isoformat()
+                date=local_date(row.last_contact_at).isoformat()
             )
         found.append(
             TodayItem(
@@ -324,7 +321,7 @@ def _safety(
     for alert in notes.recent_risk_flags(
         session, actor, participant_ids=mine, days=SAFETY_WINDOW_DAYS, now=now
     ):
-        day = _local_date(alert.occurred_at)
+        day = local_date(alert.occurred_at)
         flags = ", ".join(labels.get(flag, flag) for flag in alert.risk_flags)
         found.append(
             _item(
@@ -344,7 +341,7 @@ def _safety(
     for flag in assessments.recent_safety_flags(session, actor, days=SAFETY_WINDOW_DAYS, now=now):
         if flag.participant_id not in mine:
             continue
-        day = _local_date(flag.administered_at)
+        day = local_date(flag.administered_at)
         found.append(
             _item(
                 people,
@@ -373,7 +370,7 @@ def _unsigned(
     found: list[TodayItem] = []
     # The notes service decides whose: the actor's own, and a supervisor's team's.
     for note in notes.overdue_unsigned_notes(session, actor, now=now):
-        day = _local_date(note.occurred_at)
+        day = local_date(note.occurred_at)
         item = _item(
             people,
             note.participant_id,
@@ -425,7 +422,7 @@ def _drafts(
     ).all()
     found: list[TodayItem] = []
     for note_id, pid, preferred, legal, kind, occurred, saved in rows:
-        day = _local_date(occurred)
+        day = local_date(occurred)
         item = _item(
             people,
             pid,
