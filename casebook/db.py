@@ -331,6 +331,7 @@ def session_scope(factory: sessionmaker[Session], *, read_only: bool = False) ->
     """
     session = factory()
     if read_only:
+        session.info["read_only"] = True
         session.connection(execution_options={"sqlite_begin": "DEFERRED"})
     try:
         yield session

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import TEST_PASSWORD, Staff
-from sqlalchemy import select
+from sqlalchemy import func, select
 from test_db import fast_database_fixtures, raw_connection
 
 from casebook.database import Database, open_database
@@ -319,3 +319,22 @@ def test_two_writers_at_once_keep_the_chain_intact(db: Database, staff: Staff) -
     assert {e.action for e in events} == {"test", "login"}
     report = _verify(db)
     assert report.ok, report.problem
+
+
+def test_audited_work_in_a_read_only_unit_of_work_is_refused_at_once(
+    db: Database, staff: Staff
+) -> None:
+    # A read-only unit of work starts a deferred transaction; an audit row written in it
+    # would fail only now and then ("database is locked", when another write landed in
+    # between). Refused every time instead, so such a call is found by any test.
+    with db.session() as s:
+        pid = P.create_participant(s, staff.peer1, _fields()).id
+        before = s.scalar(select(func.count()).select_from(AuditEvent))
+    with pytest.raises(RuntimeError, match="read-only"), db.session(read_only=True) as s:
+        P.get_participant(s, staff.peer1, pid)  # opening a record is an audited view
+    with db.session(read_only=True) as s:
+        assert s.scalar(select(func.count()).select_from(AuditEvent)) == before
+        P.get_participant(s, staff.peer1, pid, audit_view=False)  # unaudited: fine
+    with db.session() as s:
+        P.get_participant(s, staff.peer1, pid)  # the audited view as a write: fine
+        assert s.scalar(select(func.count()).select_from(AuditEvent)) == before + 1

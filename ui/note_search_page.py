@@ -309,7 +309,9 @@ class NoteSearchPage(QWidget):
             text,
             on_done=lambda hits: self._found(hits, generation, terms, text),
             on_error=lambda exc: self._failed(exc, generation),
-            read_only=True,
+            # A search is audited, so it is a write (a read turned write fails whenever
+            # another write landed meanwhile: "database is locked").
+            read_only=False,
             label=self.tr("Searching notes"),
             **filters,
         )

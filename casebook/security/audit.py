@@ -96,6 +96,14 @@ def record(
     details: Mapping[str, object] | str = "",
 ) -> AuditEvent:
     """Append one event to the chain inside the caller's unit of work."""
+    if session.info.get("read_only"):
+        # A read-only unit of work starts a deferred transaction; turning it into a
+        # write later fails at once ("database is locked") whenever another write
+        # committed since it began. Audited work is a write from the start.
+        raise RuntimeError(
+            f"audited action {action!r} in a read-only unit of work; "
+            "run it as a write (read_only=False)"
+        )
     if not isinstance(details, str):
         details = json.dumps(dict(details), ensure_ascii=False, sort_keys=True, default=str)
     event = AuditEvent(
