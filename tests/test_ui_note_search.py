@@ -155,32 +155,45 @@ def test_typing_finds_notes_with_an_escaped_highlighted_snippet(
     assert page.count_label.text().startswith("No note you may read contains every word")
 
 
-def test_the_newest_search_wins_when_answers_arrive_out_of_order(
+def test_the_newest_search_wins_while_an_older_one_is_still_running(
     qtbot: QtBot, ctx: AppContext, db: Database, staff: Staff, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A search is audited, so it runs on the write thread after every earlier write: an
+    # older search still running answers first, and that answer must not be shown.
     pid = make_participant(db, staff.peer1, "Amara Okafor")
     note(db, staff.peer1, pid, "Housing application sent")
     note(db, staff.peer1, pid, "Bakery job started")
     page = make_page(qtbot, ctx)
+    started = threading.Event()
     release = threading.Event()
     real = note_search.search_notes
 
     def slow_for_housing(session: Any, actor: Actor, query: str, **kw: Any) -> Any:
         if query == "housing":
+            started.set()
             release.wait(WAIT_MS / 1000)
         return real(session, actor, query, **kw)
 
+    shown: list[str] = []
+    page.model.modelReset.connect(
+        lambda: shown.extend(
+            str(page.model.index(row, SearchResultsModel.SNIPPET).data())
+            for row in range(page.model.rowCount())
+        )
+    )
     monkeypatch.setattr(page_module.note_search, "search_notes", slow_for_housing)
     page.query.setText("housing")
     page.search()
+    assert started.wait(WAIT_MS / 1000)
     page.query.setText("bakery")
+    page.search()
     with qtbot.waitSignal(page.search_finished, timeout=WAIT_MS):
-        page.search()
-    release.set()  # the older answer arrives last...
+        release.set()  # the older answer arrives first...
     settle(ctx, qtbot)
-    # ...and is dropped.
+    # ...and is dropped: only the newest search's notes were ever shown.
     assert page.model.rowCount() == 1
     assert "Bakery" in page.model.index(0, SearchResultsModel.SNIPPET).data()
+    assert shown and not any("Housing" in text for text in shown)
 
 
 def test_query_without_words_and_a_reversed_period_say_what_to_fix(
