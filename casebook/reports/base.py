@@ -44,6 +44,7 @@ from reportlab.platypus import (
 
 from casebook.errors import CasebookError
 from casebook.i18n import tr
+from casebook.reports.bidi import has_rtl
 from casebook.reports.fonts import draw_text, text_width
 from casebook.reports.styles import (
     CONFIDENTIAL_RED,
@@ -61,6 +62,7 @@ from casebook.reports.styles import (
     safe_text,
     styles,
 )
+from casebook.reports.text_block import text_block
 
 __all__ = [
     "Cell",
@@ -668,6 +670,8 @@ def _cell(value: Cell, style: ParagraphStyle, width: float) -> Flowable:
         line_width = text_width(line, style.fontName, style.fontSize)
         if line_width <= width - 2 * _PAD_X:
             return _LineCell(line, style, line_width)
+    if has_rtl(text):
+        return text_block(text, style)
     return _CellParagraph(safe_text(text, line_breaks=True), style)
 
 

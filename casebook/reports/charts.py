@@ -18,6 +18,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from casebook.i18n import tr
 from casebook.reports.base import format_date, format_date_short
+from casebook.reports.bidi import visual
 from casebook.reports.fonts import Anchor, font_runs, text_width
 from casebook.reports.styles import (
     ACCENT,
@@ -72,12 +73,14 @@ def _add_text(
     anchor: Anchor = "start",
 ) -> None:
     """Add *text* as one String per font run: a String has a single font, and a
-    translated label or title may hold characters only the CJK fallback has."""
-    runs = font_runs(text, font)
+    translated label or title may hold characters only the CJK fallback has. *text*
+    is in logical order; a Hebrew or Arabic label is drawn in display order."""
+    shown = text if text.isascii() else visual(text)
+    runs = font_runs(shown, font)
     if len(runs) == 1:
         drawing.add(
             String(
-                x, y, text, fontName=runs[0][1], fontSize=size, fillColor=colour, textAnchor=anchor
+                x, y, shown, fontName=runs[0][1], fontSize=size, fillColor=colour, textAnchor=anchor
             )
         )
         return

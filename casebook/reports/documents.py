@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 
 from casebook.i18n import tr
 from casebook.reports.base import ReportMeta, build_pdf, format_date, format_datetime
-from casebook.reports.styles import safe_text, styles
+from casebook.reports.styles import styles
+from casebook.reports.text_block import text_block
 from casebook.security.permissions import Actor
 from casebook.services.common import log
 
@@ -111,12 +112,18 @@ def write(path: Path, meta: ReportMeta, story: list[Flowable]) -> Path:
 
 
 def initials(name: str) -> str:
-    """ "ZN" for "Zoë Nguyễn-Łukasz": the first letter of each word, nothing else."""
+    """ "ZN" for "Zoë Nguyễn-Łukasz": the first letter of each word, nothing else.
+
+    Arabic initials are spaced ("ل ح"): side by side they would print joined, as
+    if they were a word.
+    """
     letters = []
     for word in unicodedata.normalize("NFC", name).split():
         first = next((ch for ch in word if ch.isalpha()), "")
         if first:
             letters.append(first.upper())
+    if any("\u0600" <= letter <= "\u06ff" for letter in letters):
+        return " ".join(letters)
     return "".join(letters) or "—"
 
 
@@ -128,9 +135,10 @@ def fmt_datetime(value: datetime | None, locale_name: str | None) -> str:
     return format_datetime(value, locale_name) if value is not None else "—"
 
 
-def para(text: str, style: str = "body", *, line_breaks: bool = True) -> Paragraph:
-    """A paragraph of plain user text (escaped; characters the font lacks replaced)."""
-    return Paragraph(safe_text(text, line_breaks=line_breaks), getattr(styles(), style))
+def para(text: str, style: str = "body", *, line_breaks: bool = True) -> Flowable:
+    """A paragraph of plain user text (escaped; characters the font lacks replaced;
+    Hebrew and Arabic set right to left)."""
+    return text_block(text, getattr(styles(), style), line_breaks=line_breaks)
 
 
 def markup(text: str, style: str = "body") -> Paragraph:

@@ -17,7 +17,8 @@ from functools import lru_cache
 
 from reportlab.platypus import Flowable
 
-from casebook.reports.fonts import font_runs, split_lines, text_width
+from casebook.reports.bidi import visual
+from casebook.reports.fonts import font_runs, text_width, wrap_lines
 from casebook.reports.styles import (
     FONT_BOLD,
     FONT_REGULAR,
@@ -58,18 +59,9 @@ def _wrap(text: str, font: str, width: float) -> tuple[str, ...]:
     """
     clean = plain_text(text)
     if "\n" not in clean and _width(clean, font) <= width:
-        return (clean,)
-    lines: list[str] = []
-    for paragraph in clean.split("\n"):
-        for line in split_lines(paragraph, font, _SIZE, width) or [""]:
-            while text_width(line, font, _SIZE) > width and len(line) > 1:
-                cut = len(line) - 1
-                while cut > 1 and text_width(line[:cut], font, _SIZE) > width:
-                    cut -= 1
-                lines.append(line[:cut])
-                line = line[cut:]
-            lines.append(line)
-    return tuple(lines)
+        return (clean if clean.isascii() else visual(clean),)
+    # Broken on the logical text, then each line in display order (right-to-left).
+    return tuple(visual(line, rtl) for line, rtl in wrap_lines(clean, font, _SIZE, width))
 
 
 def _row(cells: Sequence[str], widths: Sequence[float], bold: bool) -> _Row:

@@ -11,7 +11,12 @@ cut into runs here: ``font_runs`` says which font sets each piece. Paragraphs ge
 pieces in ``<font>`` tags (``fallback_markup``); text drawn straight on a canvas goes
 through ``draw_text`` and is measured with ``text_width`` so a CJK name is neither
 clipped nor drawn over its neighbour. The fallback has no bold or italic; inside a
-bold run its regular face is used, which reads well enough for a name.
+bold run its regular face is used, which reads well enough for a name. DejaVu's
+oblique faces lack Arabic, so Arabic inside italic text is set upright.
+
+Hebrew and Arabic are set right to left: ``draw_text`` and ``text_width`` take a line
+in logical order and draw it in display order (``bidi.visual``), so callers break
+lines on the logical text and draw each line.
 
 Pure ASCII, most of any report, never looks at the coverage tables, and the fallback
 font file is only read the first time a character needs it.
@@ -32,6 +37,8 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from casebook.reports.bidi import base_is_rtl, has_rtl, visual
+
 __all__ = [
     "FONT_BOLD",
     "FONT_BOLD_ITALIC",
@@ -49,6 +56,7 @@ __all__ = [
     "main_glyphs",
     "split_lines",
     "text_width",
+    "wrap_lines",
 ]
 
 FONT_FAMILY = "CasebookSans"
@@ -72,8 +80,12 @@ _FALLBACK_INDEX = 0
 Run: TypeAlias = tuple[str, str]
 Anchor: TypeAlias = Literal["start", "middle", "end"]
 
+# The face of the same weight a character missing from an oblique face is set in.
+_UPRIGHT = {FONT_ITALIC: FONT_REGULAR, FONT_BOLD_ITALIC: FONT_BOLD}
+
 _lock = threading.Lock()
 _main: frozenset[str] | None = None
+_faces: dict[str, frozenset[str]] = {}
 _fallback: frozenset[str] | None = None
 
 
@@ -89,6 +101,7 @@ def _load_main() -> frozenset[str]:
         font = TTFont(name, _font_file(filename))
         pdfmetrics.registerFont(font)
         chars = frozenset(chr(code) for code in font.face.charToGlyph)
+        _faces[name] = chars
         # Text may be set in any of the four faces (bold headers, italic notes), so a
         # character counts as the main font's only when every face has it.
         coverage = chars if coverage is None else coverage & chars
@@ -128,7 +141,7 @@ def _fallback_chars() -> frozenset[str]:
                 pdfmetrics.registerFont(font)
                 pdfmetrics.registerFontFamily(FONT_FALLBACK, normal=FONT_FALLBACK)
                 chars = frozenset(chr(code) for code in font.face.charToGlyph)
-                _fallback = chars - main
+                _fallback = chars - main - _faces[FONT_REGULAR]
     return _fallback
 
 
@@ -151,8 +164,12 @@ def has_glyph(char: str) -> bool:
 
 
 def can_print(char: str) -> bool:
-    """Whether *char* (one code point) prints in CasebookSans or in the fallback font."""
-    return char in _main_chars() or char in _fallback_chars()
+    """Whether *char* (one code point) prints in CasebookSans or in the fallback font.
+
+    A character only the upright faces have (Arabic) counts: italic text sets it
+    upright.
+    """
+    return char in _main_chars() or char in _faces[FONT_REGULAR] or char in _fallback_chars()
 
 
 def font_runs(text: str, font: str) -> tuple[Run, ...]:
@@ -174,11 +191,20 @@ def _runs(text: str, font: str) -> tuple[Run, ...]:
     if main.issuperset(text):
         return ((text, font),)
     fallback = _fallback_chars()
+    own = _faces.get(font, main)
+    upright = _faces.get(_UPRIGHT.get(font, font), own)
     runs: list[Run] = []
     start = 0
     current = font
     for index, char in enumerate(text):
-        wanted = FONT_FALLBACK if char not in main and char in fallback else font
+        if char in main or char in own:
+            wanted = font
+        elif char in upright:
+            wanted = _UPRIGHT.get(font, font)
+        elif char in fallback:
+            wanted = FONT_FALLBACK
+        else:
+            wanted = font
         if wanted != current:
             if index > start:
                 runs.append((text[start:index], current))
@@ -192,11 +218,13 @@ def _single(text: str, font: str) -> bool:
 
 
 def text_width(text: str, font: str, size: float) -> float:
-    """Width in points of *text* as ``draw_text`` sets it (fallback runs included)."""
+    """Width in points of *text* (one line) as ``draw_text`` sets it (fallback runs
+    and joined Arabic letters included)."""
     if _main is None:
         ensure_fonts()
     if text.isascii():
         return float(stringWidth(text, font, size))
+    text = visual(text)
     runs = font_runs(text, font)
     if len(runs) == 1:
         return float(stringWidth(text, runs[0][1], size))
@@ -208,10 +236,14 @@ def fallback_markup(text: str) -> str:
     wrapped in ``<font name="CasebookCJK">`` tags.
 
     *text* is plain user text that went through ``styles.plain_text``; every piece
-    is XML-escaped, so markup in the text is printed, never interpreted.
+    is XML-escaped, so markup in the text is printed, never interpreted. Each line
+    with right-to-left letters is put in display order: right for a name or a short
+    value; a paragraph that wraps needs ``styles.text_block`` instead.
     """
     if text.isascii():
         return escape(text)
+    if has_rtl(text):
+        text = "\n".join(visual(line) for line in text.split("\n"))
     return "".join(
         f'<font name="{FONT_FALLBACK}">{escape(chunk)}</font>'
         if name == FONT_FALLBACK
@@ -229,15 +261,20 @@ def draw_text(
     size: float,
     *,
     anchor: Anchor = "start",
+    rtl: bool | None = None,
 ) -> None:
-    """Draw one line of *text* at baseline *y*, switching to the fallback font for the
-    characters *font* lacks. *anchor* says whether *x* is the start, middle or end.
+    """Draw one line of *text* (logical order) at baseline *y*, switching to the
+    fallback font for the characters *font* lacks. *anchor* says whether *x* is the
+    start, middle or end. *rtl* is the direction of the paragraph a broken line came
+    from (by default the line's first letter decides).
 
     The canvas is left in *font* at *size*, as ``setFont`` would leave it.
     """
     if anchor != "start":
         width = text_width(text, font, size)
         x -= width if anchor == "end" else width / 2
+    if not text.isascii():
+        text = visual(text, rtl)
     if _single(text, font):
         canvas.setFont(font, size)
         canvas.drawString(x, y, text)
@@ -274,3 +311,21 @@ def split_lines(text: str, font: str, size: float, width: float) -> list[str]:
     if line:
         result.append(line)
     return result
+
+
+def wrap_lines(text: str, font: str, size: float, width: float) -> list[tuple[str, bool]]:
+    """Lines of plain *text* (newlines kept) no wider than *width*, in logical order,
+    each with whether its paragraph reads right to left (for ``draw_text``'s *rtl*).
+    A word longer than a line is broken where it runs out of room."""
+    lines: list[tuple[str, bool]] = []
+    for paragraph in text.split("\n"):
+        rtl = has_rtl(paragraph) and base_is_rtl(paragraph)
+        for line in split_lines(paragraph, font, size, width) or [""]:
+            while len(line) > 1 and text_width(line, font, size) > width:
+                cut = len(line) - 1
+                while cut > 1 and text_width(line[:cut], font, size) > width:
+                    cut -= 1
+                lines.append((line[:cut], rtl))
+                line = line[cut:]
+            lines.append((line, rtl))
+    return lines

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Spacer, Table, TableStyle
 from sqlalchemy.orm import Session
 
 from casebook.errors import ValidationError
@@ -22,7 +22,8 @@ from casebook.i18n import tr
 from casebook.reports.base import usable_height, usable_width
 from casebook.reports.documents import audit_print, make_meta, write
 from casebook.reports.plan_sections import wrap_rows
-from casebook.reports.styles import ACCENT, FONT_BOLD, GRID, INK, safe_text, styles
+from casebook.reports.styles import ACCENT, FONT_BOLD, GRID, INK, styles
+from casebook.reports.text_block import text_block
 from casebook.security.permissions import Actor
 from casebook.services import participants, plans
 from casebook.services.plans import PlanDetail
@@ -59,8 +60,8 @@ def _styles(size: float) -> _Styles:
     return _Styles(heading, body)
 
 
-def _p(text: str, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(safe_text(text, line_breaks=True), style)
+def _p(text: str, style: ParagraphStyle) -> Flowable:
+    return text_block(text, style)
 
 
 def _block(title: str, text: str, st: _Styles) -> list[Flowable]:
