@@ -321,11 +321,12 @@ def cmd_db_rekey(args: argparse.Namespace) -> int:
     from casebook import keys
     from casebook.services.common import log
 
-    db = _open(args)
-    actor = _require_admin_login(db, args, tr("change the database key"))
-    with db.session() as session:
-        log(session, actor, "rekey")
-    db = keys.rekey(db)
+    # engine.dispose() is safe twice: rekey closes the old handle itself on success.
+    with _database(args) as old:
+        actor = _require_admin_login(old, args, tr("change the database key"))
+        with old.session() as session:
+            log(session, actor, "rekey")
+        db = keys.rekey(old)
     db.close()
     print(
         tr(
@@ -339,19 +340,30 @@ def cmd_db_rekey(args: argparse.Namespace) -> int:
 # -------------------------------------------------------------- user commands
 
 
-def cmd_user_add(args: argparse.Namespace) -> int:
-    from casebook.services import users
-
+def _new_password(args: argparse.Namespace, prompt: str, nothing_done: str) -> str:
+    """A new account password: from standard input with --password-stdin, else typed
+    twice in a terminal. *nothing_done* ends the message when the two differ."""
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
             raise CommandError(tr("--password-stdin: standard input held no password"))
-    else:
-        if not sys.stdin.isatty():
-            raise CommandError(tr("no password: use --password-stdin or run in a terminal"))
-        password = getpass.getpass(tr("Password for the new account {u}: ").format(u=args.name))
-        if getpass.getpass(tr("Repeat the password: ")) != password:
-            raise CommandError(tr("the two passwords differ; nothing was created"))
+        return password
+    if not sys.stdin.isatty():
+        raise CommandError(tr("no password: use --password-stdin or run in a terminal"))
+    password = getpass.getpass(prompt)
+    if getpass.getpass(tr("Repeat the password: ")) != password:
+        raise CommandError(tr("the two passwords differ; {what}").format(what=nothing_done))
+    return password
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from casebook.services import users
+
+    password = _new_password(
+        args,
+        tr("Password for the new account {u}: ").format(u=args.name),
+        tr("nothing was created"),
+    )
     with _database(args) as db:
         with db.session() as session:
             first = users.count_users(session) == 0
@@ -359,6 +371,16 @@ def cmd_user_add(args: argparse.Namespace) -> int:
             if args.role != "admin":
                 raise CommandError(
                     tr("the first account must be an administrator: use --role admin")
+                )
+            if args.supervisor or args.also_supervisor:
+                # Said rather than ignored: the first administrator has no team and
+                # reads no clinical records; supervisors are added after it.
+                raise CommandError(
+                    tr(
+                        "the first administrator cannot be in a team or supervise: leave out "
+                        "--supervisor and --also-supervisor, then add supervisors signed in "
+                        "as this administrator"
+                    )
                 )
             with db.session() as session:
                 info = users.create_first_admin(
@@ -400,9 +422,11 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 def cmd_user_reset_password(args: argparse.Namespace) -> int:
     from casebook.services import users
 
-    password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else ""
-    if not password:
-        raise CommandError(tr("give the new password on standard input with --password-stdin"))
+    password = _new_password(
+        args,
+        tr("Temporary password for {u}: ").format(u=args.name),
+        tr("the password was not reset"),
+    )
     with _signed_in(args) as (db, actor), db.session() as session:
         users.reset_password(session, actor, args.name, password)
     print(tr("Password of '{u}' reset; they must change it at next sign-in").format(u=args.name))
@@ -757,8 +781,7 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument(
         "--password-stdin",
         action="store_true",
-        required=True,
-        help=tr("read the new password from standard input"),
+        help=tr("read the new password from standard input (else it is asked for twice)"),
     )
     reset.set_defaults(func=cmd_user_reset_password)
 

@@ -20,6 +20,7 @@ from test_db import DatabaseTemplates, fast_database_fixtures
 from casebook import cli
 from casebook.database import open_database
 from casebook.db import DatabaseLocation
+from casebook.errors import DatabaseError
 from casebook.security import keystore
 from casebook.security.memory_keyring import MemoryKeyring
 from models import AuditEvent, Participant, StaffUser
@@ -671,3 +672,115 @@ def test_importing_a_key_from_a_missing_file_says_what_file_is_meant(
 ) -> None:
     result = run("--db", str(with_admin), "db", "import-key", str(tmp_path / "nope.key"))
     assert_one_line_error(result, "nope.key does not exist", "db export-key")
+
+
+# ------------------------------------------------------------------ first admin, resets
+
+
+def test_first_admin_refuses_a_team_or_supervising_instead_of_ignoring_it(
+    new_db: Path, run: Runner
+) -> None:
+    for extra in (("--supervisor", "sam"), ("--also-supervisor",)):
+        result = run(
+            "--db",
+            str(new_db),
+            "user",
+            "add",
+            "admin",
+            "--role",
+            "admin",
+            *extra,
+            "--password-stdin",
+            stdin=ADMIN_PW + "\n",
+        )
+        assert_one_line_error(result, "first administrator", extra[0])
+        assert _staff_names(new_db) == []
+
+
+def _password_hash(path: Path, username: str) -> str:
+    db = open_database(DatabaseLocation(url="sqlite://", path=path))
+    try:
+        with db.session(read_only=True) as s:
+            return s.scalars(
+                select(StaffUser.password_hash).where(StaffUser.username == username)
+            ).one()
+    finally:
+        db.close()
+
+
+def _add_peer(path: Path, run: Runner) -> None:
+    result = run(
+        "--db",
+        str(path),
+        "--user",
+        "admin",
+        "user",
+        "add",
+        "pat",
+        "--role",
+        "specialist",
+        "--password-stdin",
+        stdin=PEER_PW + "\n",
+        password=ADMIN_PW,
+    )
+    assert result.code == 0, result.err
+
+
+def test_reset_password_reads_stdin_or_asks_twice_in_a_terminal(
+    with_admin: Path, run: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _add_peer(with_admin, run)
+    reset = ("--db", str(with_admin), "--user", "admin", "user", "reset-password", "pat")
+    before = _password_hash(with_admin, "pat")
+
+    # Not a terminal and no --password-stdin: say how to give one.
+    result = run(*reset, stdin="", password=ADMIN_PW)
+    assert_one_line_error(result, "no password", "--password-stdin")
+    assert _password_hash(with_admin, "pat") == before
+
+    # In a terminal it is asked for twice; two different answers change nothing.
+    answers = iter(["harbour lights at nine", "harbour lights at ten"])
+    monkeypatch.setattr(cli.getpass, "getpass", lambda prompt="": next(answers))
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    result = run(*reset, password=ADMIN_PW)
+    assert_one_line_error(result, "passwords differ", "not reset")
+    assert _password_hash(with_admin, "pat") == before
+
+    answers = iter(["harbour lights at nine"] * 2)
+    result = run(*reset, password=ADMIN_PW)
+    assert result.code == 0, result.err
+    assert "must change it" in result.out
+    assert _password_hash(with_admin, "pat") != before
+
+    # And from standard input, as scripts do.
+    result = run(*reset, "--password-stdin", stdin="lantern by the pier\n", password=ADMIN_PW)
+    assert result.code == 0, result.err
+
+
+def test_db_rekey_changes_the_key_and_keeps_every_record(with_admin: Path, run: Runner) -> None:
+    entry = keystore.key_entry_name(with_admin)
+    old_key = keystore.load_key(entry)
+
+    wrong = run("--db", str(with_admin), "--user", "admin", "db", "rekey", password="not it")
+    assert_one_line_error(wrong, "password")
+    assert keystore.load_key(entry) == old_key
+
+    result = run("--db", str(with_admin), "--user", "admin", "db", "rekey", password=ADMIN_PW)
+    assert result.code == 0, result.err
+    assert "new key" in result.out and "recovery" in result.out
+    new_key = keystore.load_key(entry)
+    assert new_key and new_key != old_key
+    assert _staff_names(with_admin) == ["admin"]  # opens with the keyring's (new) key
+    with pytest.raises(DatabaseError):  # the old key no longer opens it
+        old = open_database(DatabaseLocation(url="sqlite://", path=with_admin), key_hex=old_key)
+        try:
+            with old.session(read_only=True) as s:
+                s.scalars(select(StaffUser.username)).all()
+        finally:
+            old.close()
+    db = open_database(DatabaseLocation(url="sqlite://", path=with_admin))
+    try:
+        with db.session(read_only=True) as s:
+            assert s.scalar(select(func.count()).where(AuditEvent.action == "rekey")) == 1
+    finally:
+        db.close()

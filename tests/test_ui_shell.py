@@ -24,6 +24,7 @@ from casebook.services import audit_log, users
 from casebook.services.audit_log import AuditEntry
 from casebook.services.users import UserInfo
 from ui.audit_page import AuditPage, AuditTableModel
+from ui.caseload_model import search_fold
 from ui.context import AppContext
 from ui.lock import IdleWatcher, LockScreen
 from ui.login import DEMO_LOGINS, DEMO_PASSWORD, ChangePasswordDialog, FirstRunDialog, LoginDialog
@@ -429,8 +430,10 @@ def test_sign_out_then_cancel_ends_the_session(
 ) -> None:
     window = make_window(ctx, prefs, qtbot, staff.admin, wait_exposed=True)
     assert window.page("audit") is not None
+    search_fold("Zoë Ødegaard")  # as a caseload load would
     window.sign_out()
     assert not ctx.signed_in and not window.isVisible()
+    assert search_fold.cache_info().currsize == 0  # no folded names outlive the session
     assert window.pages() == []
     login = window.open_dialog
     assert isinstance(login, LoginDialog)

@@ -134,6 +134,12 @@ def search_fold(text: str) -> str:
     return unicodedata.normalize("NFKD", text.casefold()).translate(_table())
 
 
+def forget_folded_names() -> None:
+    """Drop the folded names kept between reloads (at sign-out: the next person to
+    sign in may see other caseloads, and names need not outlive the session)."""
+    search_fold.cache_clear()
+
+
 def search_terms(text: str) -> tuple[str, ...]:
     """The words of a search box entry, folded; every one must occur in a row."""
     return tuple(search_fold(text).split())

@@ -49,6 +49,7 @@ from casebook.services import session_events
 from casebook.services.emergency import EmergencyGrant
 from ui.audit_page import AuditPage, can_read_audit
 from ui.backup_actions import BackupActions
+from ui.caseload_model import forget_folded_names
 from ui.context import AppContext
 from ui.icons import icon
 from ui.lock import MINUTE_MS, IdleWatcher, LockScreen, WindowCovers
@@ -771,6 +772,7 @@ class MainWindow(QMainWindow):
             read_only=False,
         )
         self.ctx.set_actor(None)
+        forget_folded_names()
         self.hide()
         dialog = LoginDialog(self.ctx, None, prefs=self.prefs)
         dialog.signed_in.connect(self._signed_in_again)
