@@ -121,10 +121,30 @@ def check_database(db: Database, *, require_head: bool = True) -> list[CheckResu
             ).format(names=", ".join(missing)),
         )
 
+    def activity_triggers() -> CheckResult:
+        expected = schema.ACTIVITY_TRIGGERS.get(db.engine.dialect.name, frozenset())
+        with db.engine.connect() as conn:
+            missing = sorted(expected - schema.enabled_triggers(conn))
+        if not missing:
+            return CheckResult(
+                tr("caseload triggers"), True, tr("all {n} in force").format(n=len(expected))
+            )
+        return CheckResult(
+            tr("caseload triggers"),
+            False,
+            tr(
+                "missing or disabled: {names}. The caseload's last contact, plan review, "
+                "open referrals and BARC-10 columns stop following new records; restore "
+                "the newest backup, or have the server's administrator recreate them from "
+                "Casebook's migrations"
+            ).format(names=", ".join(missing)),
+        )
+
     # The expected set is the current schema's: an older backup has fewer on purpose
     # (its upgrade adds them), and a damaged file has already failed the schema check.
     if found == [head]:
         _guarded(tr("protective triggers"), results, triggers)
+        _guarded(tr("caseload triggers"), results, activity_triggers)
 
     def chain() -> CheckResult:
         with db.session(read_only=True) as session:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 #: The newest migration's revision. Opening a database compares against this constant
 #: so that start-up does not load Alembic and every migration script (about 0.2 s);
 #: ``tests/test_schema.py`` checks it against the scripts. Update it with each migration.
-HEAD = "0007"
+HEAD = "0008"
 
 #: The triggers the migrations up to ``HEAD`` install, by dialect: they keep signed notes,
 #: superseded plans and append-only registers (audit log, disclosures, referral events,
@@ -68,6 +68,21 @@ PROTECTIVE_TRIGGERS: dict[str, frozenset[str]] = {
             "session_note_signed_guard",
         }
     ),
+}
+
+
+_ACTIVITY_SOURCES = ("session_note", "recovery_plan", "referral", "assessment")
+
+#: The triggers that keep ``participant_activity`` (the caseload's last contact, plan
+#: review, open referrals and BARC-10) in step with the records (migration 0008). Checked
+#: by ``db check`` and by ``tests/test_triggers.py`` like the protective ones.
+ACTIVITY_TRIGGERS: dict[str, frozenset[str]] = {
+    "sqlite": frozenset(
+        f"{table}_activity_{event}"
+        for table in _ACTIVITY_SOURCES
+        for event in ("ai", "au", "au_moved", "ad")
+    ),
+    "postgresql": frozenset(f"{table}_activity" for table in _ACTIVITY_SOURCES),
 }
 
 

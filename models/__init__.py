@@ -4,7 +4,13 @@ from models.assessment import Assessment
 from models.audit import AuditEvent, ClinicSetting
 from models.base import Base, utcnow
 from models.note import GroupSession, NoteAddendum, NoteGoal, NoteTemplate, SessionNote
-from models.participant import CaseAssignment, EmergencyAccess, Participant, RecoveryStartChange
+from models.participant import (
+    CaseAssignment,
+    EmergencyAccess,
+    Participant,
+    ParticipantActivity,
+    RecoveryStartChange,
+)
 from models.plan import ActionStep, Goal, GoalRating, PlanSupport, RecoveryPlan
 from models.referral import Consent, Counselor, Disclosure, Referral, ReferralEvent
 from models.staff import StaffUser
@@ -27,6 +33,7 @@ __all__ = [
     "NoteGoal",
     "NoteTemplate",
     "Participant",
+    "ParticipantActivity",
     "PlanSupport",
     "RecoveryPlan",
     "RecoveryStartChange",

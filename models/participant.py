@@ -106,3 +106,31 @@ class EmergencyAccess(Base):
     reason: Mapped[str] = mapped_column(Text, nullable=False)
     granted_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
     expires_at: Mapped[datetime] = mapped_column(nullable=False)
+
+
+class ParticipantActivity(Base):
+    """The caseload's activity columns of one participant, kept by the database.
+
+    Written only by triggers on session_note, recovery_plan, referral and assessment
+    (migration 0008), never by the program: each insert, relevant update or delete
+    there recomputes this participant's row. The caseload then reads one row per
+    participant instead of four lookups (the same definitions as before, in the
+    migration). A participant with no activity yet has no row: read with an outer
+    join, as NULL and 0.
+    """
+
+    __tablename__ = "participant_activity"
+
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    # The newest contact: notes other than outreach, not entered in error.
+    last_contact_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The earliest review date of an active plan.
+    plan_review_date: Mapped[date | None] = mapped_column(Date, default=None)
+    # Referrals requested, accepted, in progress or on hold.
+    open_referrals: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default=text("0")
+    )
+    # The latest BARC-10 total (the higher one if two share the moment).
+    latest_barc10: Mapped[int | None] = mapped_column(Integer, default=None)

@@ -13,10 +13,11 @@ from casebook.maintenance import CheckResult, check_database
 pytestmark = pytest.mark.both_engines
 
 TRIGGERS = "protective triggers"
+CASELOAD = "caseload triggers"
 
 
-def _result(db: Database) -> CheckResult:
-    found = [r for r in check_database(db) if r.name == TRIGGERS]
+def _result(db: Database, name: str = TRIGGERS) -> CheckResult:
+    found = [r for r in check_database(db) if r.name == name]
     assert len(found) == 1, [r.name for r in check_database(db)]
     return found[0]
 
@@ -38,10 +39,16 @@ def test_a_migrated_database_has_exactly_the_listed_triggers(db: Database) -> No
     # trigger must update the list, or db check would miss (or invent) a problem.
     with db.engine.connect() as conn:
         installed = schema.enabled_triggers(conn)
-    assert installed == schema.PROTECTIVE_TRIGGERS[db.engine.dialect.name]
+    dialect = db.engine.dialect.name
+    protective = schema.PROTECTIVE_TRIGGERS[dialect]
+    activity = schema.ACTIVITY_TRIGGERS[dialect]
+    assert installed == protective | activity
+    assert not protective & activity
     result = _result(db)
     assert result.ok, result.detail
-    assert str(len(installed)) in result.detail
+    assert str(len(protective)) in result.detail
+    caseload = _result(db, CASELOAD)
+    assert caseload.ok and str(len(activity)) in caseload.detail
 
 
 def test_a_dropped_trigger_is_reported_by_name(db: Database) -> None:
@@ -64,3 +71,19 @@ def _named(result: CheckResult) -> list[str]:
     """The trigger names a failed check lists ("missing or disabled: a, b. …")."""
     listed = result.detail.split(":", 1)[1].split(".", 1)[0]
     return [name.strip() for name in listed.split(",")]
+
+
+def test_a_dropped_caseload_trigger_is_reported_by_name(db: Database) -> None:
+    victim = "session_note_activity_ai"
+    if db.engine.dialect.name == "postgresql":
+        victim = "session_note_activity"
+    with db.engine.begin() as conn:
+        if db.engine.dialect.name == "sqlite":
+            conn.execute(text(f"DROP TRIGGER {victim}"))
+        else:
+            conn.execute(text(f"DROP TRIGGER {victim} ON session_note"))
+    result = _result(db, CASELOAD)
+    assert not result.ok
+    assert _named(result) == [victim]
+    assert "last contact" in result.detail and "backup" in result.detail
+    assert _result(db).ok  # the protective ones are all there

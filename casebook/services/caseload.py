@@ -1,8 +1,8 @@
 """The caseload table: one set-based query for everything a row shows.
 
-The window shows thousands of rows; every column is computed in the same SQL
-statement (correlated subqueries that each read a few index entries), never
-with a query per row from Python.
+The window shows thousands of rows; every column comes from the same SQL
+statement (the activity columns from a row the database keeps per participant),
+never from a query per row in Python.
 """
 
 from __future__ import annotations
@@ -23,21 +23,20 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from casebook.security.permissions import Actor
 from models import (
-    Assessment,
     CaseAssignment,
     EmergencyAccess,
     Participant,
-    RecoveryPlan,
-    Referral,
-    SessionNote,
+    ParticipantActivity,
     StaffUser,
     utcnow,
 )
 
+# Migration 0008's triggers count open referrals with this same list (a migration
+# keeps its own copy; tests/test_participant_activity.py holds the two together).
 OPEN_REFERRAL_STATUSES = ("requested", "accepted", "in-progress", "on-hold")
 
 
@@ -99,31 +98,29 @@ class CaseloadRow(NamedTuple):
 
 
 def _visible(supervises: bool) -> ColumnElement[bool]:
-    """``permissions.visible_participants`` written as IN-subqueries, with the
+    """``permissions.visible_participants`` for the caseload statement below, with the
     actor's id as the bound parameter ``actor_id`` and the time as ``now``.
 
-    The same rule (own caseload, emergency access, and for a supervisor the
-    team's caseloads and the unassigned queue), but each subquery runs once
-    and is probed per row, where the EXISTS form runs four lookups for each of
-    10,000 participants. Aliases keep the subqueries from correlating with the
-    case_assignment and staff_user joined in the caseload query.
+    The same rule (own caseload, emergency access, and for a supervisor the team's
+    caseloads and the unassigned queue), read from the open assignment the statement
+    already joins (there is at most one per participant): "unassigned" is no joined
+    row, "team" is a specialist whose supervisor is the actor. Only the emergency
+    grants are a subquery, run once and probed per row.
     """
     actor_id: BindParameter[int] = bindparam("actor_id", type_=Integer)
-    ca = aliased(CaseAssignment)
-    open_ca = select(ca.participant_id).where(ca.end_date.is_(None))
     grants = select(EmergencyAccess.participant_id).where(
         EmergencyAccess.user_id == actor_id, EmergencyAccess.expires_at > bindparam("now")
     )
     clauses: list[ColumnElement[bool]] = [
-        Participant.id.in_(open_ca.where(ca.specialist_id == actor_id)),
+        CaseAssignment.specialist_id == actor_id,
         Participant.id.in_(grants),
     ]
     if supervises:
-        member = aliased(StaffUser)
-        team = open_ca.join(member, member.id == ca.specialist_id).where(
-            member.supervisor_id == actor_id
-        )
-        clauses += [Participant.id.in_(team), Participant.id.not_in(open_ca)]
+        team = select(StaffUser.id).where(StaffUser.supervisor_id == actor_id)
+        clauses += [
+            CaseAssignment.specialist_id.in_(team),
+            CaseAssignment.participant_id.is_(None),
+        ]
     return or_(*clauses)
 
 
@@ -134,51 +131,11 @@ def _statement(
     """The caseload statement of one shape, built once: SQLAlchemy then finds its
     compiled form from a key it memoises on the statement, where a statement built
     per call has its key of ~60 clauses computed again each time (~15 ms)."""
-    # Each column is a correlated subquery that reads a few index entries of one
-    # participant (newest first, stopping at the first match), so the cost follows
-    # the number of rows shown; grouping whole tables (200,000 notes) instead costs
-    # seconds however small the caseload is.
-    last_contact = (
-        select(SessionNote.occurred_at)
-        .where(
-            SessionNote.participant_id == Participant.id,
-            SessionNote.kind != "outreach",
-            SessionNote.entered_in_error_at.is_(None),
-        )
-        .order_by(SessionNote.occurred_at.desc())
-        .limit(1)
-        .correlate(Participant)
-        .scalar_subquery()
-    )
-    plan_review = (
-        select(func.min(RecoveryPlan.review_date))
-        .where(RecoveryPlan.participant_id == Participant.id, RecoveryPlan.status == "active")
-        .correlate(Participant)
-        .scalar_subquery()
-    )
-    open_referrals = (
-        select(func.count())
-        .select_from(Referral)
-        .where(
-            Referral.participant_id == Participant.id,
-            Referral.status.in_(OPEN_REFERRAL_STATUSES),
-        )
-        .correlate(Participant)
-        .scalar_subquery()
-    )
-    # The latest BARC-10 (the higher total if two share the moment).
-    latest_barc = (
-        select(Assessment.total)
-        .where(
-            Assessment.participant_id == Participant.id,
-            Assessment.instrument == "BARC-10",
-            Assessment.entered_in_error_at.is_(None),
-        )
-        .order_by(Assessment.administered_at.desc(), Assessment.total.desc())
-        .limit(1)
-        .correlate(Participant)
-        .scalar_subquery()
-    )
+    # The four activity columns are kept per participant by database triggers
+    # (ParticipantActivity, migration 0008): one row read per participant, where
+    # computing them here took four index lookups each (half of the query's time
+    # at 10,000 participants). No row yet means no activity.
+    activity = ParticipantActivity
     stmt = (
         select(
             Participant.id,
@@ -191,10 +148,10 @@ def _statement(
             Participant.recovery_start_date,
             Participant.intake_date,
             Participant.contact_cadence_days,
-            last_contact,
-            plan_review,
-            open_referrals,
-            latest_barc,
+            activity.last_contact_at,
+            activity.plan_review_date,
+            func.coalesce(activity.open_referrals, 0),
+            activity.latest_barc10,
         )
         .outerjoin(
             CaseAssignment,
@@ -203,14 +160,12 @@ def _statement(
             ),
         )
         .outerjoin(StaffUser, StaffUser.id == CaseAssignment.specialist_id)
+        .outerjoin(activity, activity.participant_id == Participant.id)
         .where(_visible(supervises))
     )
     if by_legal_name:
         stmt = stmt.order_by(Participant.legal_name)
     if some_specialists:
-        # One statement for several caseloads: the access rule's subqueries are built
-        # once per statement (the unassigned test lists every open assignment), so a
-        # query per specialist would repeat that for each one.
         stmt = stmt.where(
             CaseAssignment.specialist_id.in_(bindparam("specialist_ids", expanding=True))
         )

@@ -19,38 +19,25 @@ from pathlib import Path
 from sqlcipher3 import dbapi2
 
 from casebook.db import PAGE_CACHE_KIB
-from casebook.services.caseload import OPEN_REFERRAL_STATUSES
 
 # The same columns and rows as casebook.services.caseload.caseload_rows as the window
 # asks for them (a supervisor, include_discharged=True, no SQL ordering: the window
-# sorts by display name itself). Visibility: own, emergency access, team, unassigned.
-_CASELOAD_SQL = f"""
+# sorts by display name itself). The activity columns come from the row the database
+# keeps per participant (migration 0008). Visibility: own, emergency access, team,
+# unassigned, read from the joined open assignment.
+_CASELOAD_SQL = """
 SELECT p.id, p.record_number, p.legal_name, p.preferred_name, p.status, ca.specialist_id,
        s.display_name, p.recovery_start_date, p.intake_date, p.contact_cadence_days,
-       (SELECT n.occurred_at FROM session_note n
-         WHERE n.participant_id = p.id AND n.kind != 'outreach'
-           AND n.entered_in_error_at IS NULL
-         ORDER BY n.occurred_at DESC LIMIT 1),
-       (SELECT min(r.review_date) FROM recovery_plan r
-         WHERE r.participant_id = p.id AND r.status = 'active'),
-       (SELECT count(*) FROM referral f
-         WHERE f.participant_id = p.id
-           AND f.status IN ({", ".join(f"'{s}'" for s in OPEN_REFERRAL_STATUSES)})),
-       (SELECT a.total FROM assessment a
-         WHERE a.participant_id = p.id AND a.instrument = 'BARC-10'
-           AND a.entered_in_error_at IS NULL
-         ORDER BY a.administered_at DESC, a.total DESC LIMIT 1)
+       a.last_contact_at, a.plan_review_date, a.open_referrals, a.latest_barc10
 FROM participant p
 LEFT JOIN case_assignment ca ON ca.participant_id = p.id AND ca.end_date IS NULL
 LEFT JOIN staff_user s ON s.id = ca.specialist_id
-WHERE p.id IN (SELECT participant_id FROM case_assignment
-                WHERE end_date IS NULL AND specialist_id = :actor)
+LEFT JOIN participant_activity a ON a.participant_id = p.id
+WHERE ca.specialist_id = :actor
    OR p.id IN (SELECT participant_id FROM emergency_access
                 WHERE user_id = :actor AND expires_at > :now)
-   OR p.id IN (SELECT c.participant_id FROM case_assignment c
-                JOIN staff_user m ON m.id = c.specialist_id
-                WHERE c.end_date IS NULL AND m.supervisor_id = :actor)
-   OR p.id NOT IN (SELECT participant_id FROM case_assignment WHERE end_date IS NULL)
+   OR ca.specialist_id IN (SELECT id FROM staff_user WHERE supervisor_id = :actor)
+   OR ca.participant_id IS NULL
 """
 
 
