@@ -7,6 +7,7 @@ the audit log, the registers and signed notes, whatever program connects.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -146,6 +147,8 @@ def test_upgrade_from_the_first_revision_keeps_data_and_matches_a_fresh_database
             )
         assert detail.legal_name == NAME
         assert [r.legal_name for r in rows] == [NAME]
+        # The caseload's activity row was filled in by the upgrade (migration 0008).
+        assert rows[0].last_contact_at == datetime(2025, 1, 12, 15, 0, tzinfo=UTC)
         assert other.id == 2
     finally:
         database.close()
