@@ -13,7 +13,7 @@ import pytest
 from conftest import Staff
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QTableView
 from pytestqt.qtbot import QtBot
 from ui_support import OFFSCREEN_NOISE, WAIT_MS
 
@@ -189,6 +189,36 @@ def test_caseload_model_and_proxy_pass_the_model_tester(
     proxy.set_search_text("")
     model.refresh_colors()
     assert proxy.rowCount() == 3
+
+
+def test_the_selected_participant_stays_selected_while_filtering_and_sorting(
+    qapp: QApplication,
+) -> None:
+    model = CaseloadModel()
+    model.set_rows(sample_rows(), today=TODAY, include_discharged=True)
+    proxy = CaseloadFilterProxy()
+    proxy.setSourceModel(model)
+    view = QTableView()
+    view.setModel(proxy)
+    ids = [proxy.index(r, 0).data(ParticipantIdRole) for r in range(proxy.rowCount())]
+    chosen = ids[-1]
+    view.setCurrentIndex(proxy.index(len(ids) - 1, NAME))
+
+    def current_id() -> object:
+        index = view.currentIndex()
+        return index.data(ParticipantIdRole) if index.isValid() else None
+
+    name = proxy.index(len(ids) - 1, NAME).data()
+    proxy.set_search_text(name.split()[0][:3])  # still shown, at another row
+    assert current_id() == chosen
+    proxy.sort(RECORD_NUMBER, Qt.SortOrder.DescendingOrder)
+    assert current_id() == chosen
+    assert proxy.mapToSource(view.currentIndex()).data(ParticipantIdRole) == chosen
+    assert proxy.mapFromSource(proxy.mapToSource(view.currentIndex())) == view.currentIndex()
+    proxy.set_search_text("nobody has this name")  # hidden: nothing is current
+    assert proxy.rowCount() == 0 and current_id() is None
+    proxy.set_search_text("")
+    assert proxy.rowCount() == len(ids)
 
 
 def test_model_roles_and_flags(qapp: QApplication) -> None:

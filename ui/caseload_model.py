@@ -6,14 +6,15 @@ folded search key per row (case and accents removed, so "zoe" finds "Zoë"), the
 contact flag, and a name-order permutation. The model then sorts itself (a Python
 ``sort`` over precomputed keys takes milliseconds, where letting
 ``QSortFilterProxyModel`` sort would call ``data()`` across the bridge for each of
-~130,000 comparisons), and the proxy filters from a mask it builds in one pass per
-filter change, so ``filterAcceptsRow`` is a list lookup.
+~130,000 comparisons), and the filter proxy, a small table model of its own, keeps
+the list of rows that pass, built in one pass per filter change.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -26,7 +27,6 @@ from PySide6.QtCore import (
     QCoreApplication,
     QModelIndex,
     QPersistentModelIndex,
-    QSortFilterProxyModel,
     Qt,
 )
 from PySide6.QtGui import QBrush, QFont, QGuiApplication
@@ -338,7 +338,7 @@ class CaseloadModel(QAbstractTableModel):
         self._bold: QFont | None = None
         self._statuses: dict[str, str] = {}
         self._texts: dict[int, tuple[str, ...]] = {}
-        #: Changes whenever rows are replaced or reordered; the proxy rebuilds its mask.
+        #: Changes whenever rows are replaced or reordered.
         self.generation = 0
 
     # -- loading -------------------------------------------------------------------------
@@ -447,12 +447,15 @@ class CaseloadModel(QAbstractTableModel):
     def data(
         self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        # Called for every visible cell and several roles on each repaint, through the
-        # proxy: plain int comparisons (not enum lookups) and a per-row text cache.
-        row = index.row()
+        return self.cell(index.row(), index.column(), role)
+
+    def cell(self, row: int, column: int, role: int) -> Any:
+        """``data()`` of the cell at *row*, *column*, for the filter proxy to call
+        without building a source index."""
+        # Called for every visible cell and several roles on each repaint: plain int
+        # comparisons (not enum lookups) and a per-row text cache.
         if row < 0 or row >= len(self._order):
             return None
-        column = index.column()
         base = self._order[row]
         if role == _DISPLAY:
             texts = self._texts.get(base)
@@ -653,11 +656,16 @@ def describe_due(due: date, today: date) -> str:
 # -- the filter proxy ----------------------------------------------------------------------
 
 
-class CaseloadFilterProxy(QSortFilterProxyModel):
-    """Type-to-filter on name and record number, plus status, overdue and specialist.
+class CaseloadFilterProxy(QAbstractTableModel):
+    """The rows of a ``CaseloadModel`` that pass type-to-filter on name and record
+    number, and the status, overdue and specialist filters, in the model's order.
 
-    Sorting is forwarded to ``CaseloadModel.sort`` (see the module docstring). Each
-    filter change builds one accept mask; ``filterAcceptsRow`` only reads it.
+    A table model of its own rather than a ``QSortFilterProxyModel``: that one asks a
+    Python ``filterAcceptsRow`` about each of 10,000 rows on every keystroke and then
+    rebuilds its mapping, about two thirds of a keystroke's time. Here a filter change
+    is one pass over precomputed keys (``_accepted``) and one layout change, and a
+    cell is read with ``CaseloadModel.cell`` from the row list. Sorting is the
+    model's (``sort`` forwards). The Team page puts two of these over one model.
     """
 
     def __init__(self, parent: Any = None) -> None:
@@ -667,21 +675,47 @@ class CaseloadFilterProxy(QSortFilterProxyModel):
         self._statuses: frozenset[str] | None = None
         self._overdue_only = False
         self._specialist: int | None = None
-        self._mask: list[bool] | None = None
-        self._mask_generation = -1
+        # Source rows shown, increasing; None while no filter is set (every row).
+        self._rows: list[int] | None = None
         self._visible_overdue = 0
+        # Persistent indexes across a sort of the model, and whom they point at.
+        self._pending: list[QModelIndex] = []
+        self._pending_ids: list[int] = []
 
     def setSourceModel(self, sourceModel: QAbstractItemModel) -> None:
         if not isinstance(sourceModel, CaseloadModel):
             raise TypeError("CaseloadFilterProxy filters a CaseloadModel")
+        if self._model is not None:
+            raise RuntimeError("a CaseloadFilterProxy filters one model for its lifetime")
+        self.beginResetModel()
         self._model = sourceModel
-        self._mask_generation = -1
-        super().setSourceModel(sourceModel)
+        sourceModel.modelAboutToBeReset.connect(self.beginResetModel)
+        sourceModel.modelReset.connect(self._source_reset)
+        sourceModel.layoutAboutToBeChanged.connect(self._source_layout_about_to_change)
+        sourceModel.layoutChanged.connect(self._source_layout_changed)
+        sourceModel.dataChanged.connect(self._source_data_changed)
+        sourceModel.headerDataChanged.connect(self.headerDataChanged)
+        self._rows = self._accepted()
+        self.endResetModel()
+
+    def sourceModel(self) -> CaseloadModel | None:
+        return self._model
 
     def caseload_model(self) -> CaseloadModel:
         if self._model is None:
             raise RuntimeError("no source model set")
         return self._model
+
+    def mapToSource(self, index: QModelIndex | QPersistentModelIndex) -> QModelIndex:
+        if self._model is None or not index.isValid():
+            return QModelIndex()
+        return self._model.index(self._source_row(index.row()), index.column())
+
+    def mapFromSource(self, index: QModelIndex | QPersistentModelIndex) -> QModelIndex:
+        if self._model is None or not index.isValid():
+            return QModelIndex()
+        row = self._proxy_row(index.row())
+        return self.index(row, index.column()) if row >= 0 else QModelIndex()
 
     # -- filters -------------------------------------------------------------------------
 
@@ -719,28 +753,44 @@ class CaseloadFilterProxy(QSortFilterProxyModel):
     def visible_overdue_count(self) -> int:
         """Overdue and long-overdue rows among those the filters let through."""
         model = self.caseload_model()
-        if not self._filters_active():
-            return model.overdue_count
-        self._ensure_mask()
-        return self._visible_overdue
+        return self._visible_overdue if self._rows is not None else model.overdue_count
 
-    # -- sorting -------------------------------------------------------------------------
+    # -- QAbstractItemModel ----------------------------------------------------------------
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        if parent.isValid() or self._model is None:
+            return 0
+        return len(self._rows) if self._rows is not None else len(self._model.row_order)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else COLUMN_COUNT
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        return _ITEM_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        return None if self._model is None else self._model.headerData(section, orientation, role)
+
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        model = self._model
+        if model is None:
+            return None
+        row = index.row()
+        rows = self._rows
+        if rows is not None:
+            if not 0 <= row < len(rows):
+                return None
+            row = rows[row]
+        return model.cell(row, index.column(), role)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        # The proxy keeps its source's order (sortColumn() stays -1); the model sorts.
+        # The model sorts (see the module docstring); its layout change reaches us.
         if self._model is not None:
             self._model.sort(column, order)
-
-    # -- QSortFilterProxyModel -------------------------------------------------------------
-
-    def filterAcceptsRow(
-        self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex
-    ) -> bool:
-        mask = self._mask
-        model = self._model
-        if model is not None and self._mask_generation != model.generation:
-            mask = self._ensure_mask()
-        return True if mask is None else mask[source_row]
 
     # -- internals ----------------------------------------------------------------------
 
@@ -752,25 +802,26 @@ class CaseloadFilterProxy(QSortFilterProxyModel):
             or self._specialist is not None
         )
 
-    def _refilter(self) -> None:
-        self._mask_generation = -1
-        self._ensure_mask()
-        # One layoutChanged instead of a rowsRemoved/rowsInserted pair per gap: a
-        # keystroke that hides 5,000 scattered rows would otherwise send thousands.
-        self.invalidate()
+    def _source_row(self, row: int) -> int:
+        return self._rows[row] if self._rows is not None else row
 
-    def _ensure_mask(self) -> list[bool] | None:
-        model = self.caseload_model()
-        if self._mask_generation == model.generation:
-            return self._mask
-        self._mask_generation = model.generation
-        if not self._filters_active():
-            self._mask = None
-            self._visible_overdue = model.overdue_count
+    def _proxy_row(self, source_row: int) -> int:
+        rows = self._rows
+        if rows is None:
+            return source_row
+        at = bisect_left(rows, source_row)
+        return at if at < len(rows) and rows[at] == source_row else -1
+
+    def _accepted(self) -> list[int] | None:
+        """Source rows (positions in the model's order) the filters let through, in
+        order; None when no filter is set."""
+        model = self._model
+        if model is None or not self._filters_active():
+            self._visible_overdue = 0 if model is None else model.overdue_count
             return None
         data = model.caseload
-        selected: Sequence[int] = range(len(data.rows))
         rows = data.rows
+        selected: Sequence[int] = range(len(rows))
         if self._statuses is not None:
             statuses = self._statuses
             selected = [i for i in selected if rows[i].status in statuses]
@@ -783,12 +834,64 @@ class CaseloadFilterProxy(QSortFilterProxyModel):
         keys = data.search_keys
         for term in self._terms:
             selected = [i for i in selected if term in keys[i]]
+        self._visible_overdue = sum(1 for i in selected if flags[i] in OVERDUE_FLAGS)
         accepted = [False] * len(rows)
         for i in selected:
             accepted[i] = True
-        self._visible_overdue = sum(1 for i in selected if flags[i] in OVERDUE_FLAGS)
-        self._mask = [accepted[base] for base in model.row_order]
-        return self._mask
+        order = model.row_order
+        return [position for position, base in enumerate(order) if accepted[base]]
+
+    def _refilter(self) -> None:
+        # One layout change for the whole keystroke (rows that stay keep their
+        # selection), not a removal and an insertion per gap in the shown rows.
+        self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()
+        sources = [self._source_row(index.row()) for index in persistent]
+        self._rows = self._accepted()
+        self._remap(persistent, sources)
+        self.layoutChanged.emit()
+
+    def _remap(self, persistent: list[QModelIndex], sources: list[int]) -> None:
+        moved = []
+        for index, source in zip(persistent, sources, strict=True):
+            row = self._proxy_row(source) if source >= 0 else -1
+            moved.append(self.index(row, index.column()) if row >= 0 else QModelIndex())
+        self.changePersistentIndexList(persistent, moved)
+
+    def _source_reset(self) -> None:
+        self._rows = self._accepted()
+        self.endResetModel()
+
+    def _source_layout_about_to_change(self) -> None:
+        # The model is about to reorder (a sort): remember which participants the
+        # persistent indexes point at, by id, to find them in the new order.
+        self.layoutAboutToBeChanged.emit()
+        model = self.caseload_model()
+        self._pending = self.persistentIndexList()
+        self._pending_ids = [
+            model.row_at(self._source_row(index.row())).participant_id for index in self._pending
+        ]
+
+    def _source_layout_changed(self) -> None:
+        model = self.caseload_model()
+        self._rows = self._accepted()
+        sources = [model.row_of_participant(pid) for pid in self._pending_ids]
+        self._remap(self._pending, sources)
+        self._pending, self._pending_ids = [], []
+        self.layoutChanged.emit()
+
+    def _source_data_changed(
+        self,
+        top_left: QModelIndex,
+        bottom_right: QModelIndex,
+        roles: Sequence[int] = (),
+    ) -> None:
+        # Only whole-table changes happen (new colours after a palette change).
+        count = self.rowCount()
+        if count:
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(count - 1, COLUMN_COUNT - 1), list(roles)
+            )
 
 
 def participant_id_at(model: QAbstractItemModel, row: int) -> int | None:
