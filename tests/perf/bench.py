@@ -270,6 +270,8 @@ class Bench:
 
         self.measure(summary, participant_summary)
 
+        rounds: list[tuple[list[float], list[float]]] = []
+
         def reports(_f: Figure) -> None:
             # Both sizes in one interleaved measurement (see fig.caseload_reports).
             (small_ids, small_count), (large_ids, large_count) = (
@@ -279,6 +281,7 @@ class Bench:
             measured = fig.caseload_reports(
                 db, supervisor, [small_ids, large_ids], plan.reports, out
             )
+            rounds.extend(measured)
             for figure, ids, count, (samples, baseline) in (
                 (small, small_ids, small_count, measured[0]),
                 (large, large_ids, large_count, measured[1]),
@@ -294,11 +297,14 @@ class Bench:
         self.measure(large, measured_with_the_smaller)
 
         def quotient(f: Figure) -> None:
-            if small.value is None or large.value is None:
+            if small.value is None or large.value is None or len(rounds) != 2:
                 raise RuntimeError("a caseload report figure is missing")
-            f.value = large.value / small.value
-            if small.baseline and large.baseline:
-                f.baseline = large.baseline / small.baseline
+            # The median of each round's own ratio (the two sizes measured one after the
+            # other): a drift in the machine's speed between rounds cancels out, where a
+            # ratio of the two medians can pair a fast moment with a slow one.
+            (small_s, small_b), (large_s, large_b) = rounds
+            f.value = median([lg / sm for sm, lg in zip(small_s, large_s, strict=True)])
+            f.baseline = median([lg / sm for sm, lg in zip(small_b, large_b, strict=True)])
 
         self.measure(ratio, quotient)
 
