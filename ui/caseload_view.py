@@ -105,7 +105,7 @@ def default_column_width(table: QTableView, column: int) -> int:
     header_metrics = table.horizontalHeader().fontMetrics()
     padding = 16
     width = COLUMN_WIDTH_CHARS[column] * metrics.averageCharWidth() + padding
-    title = header_metrics.horizontalAdvance(column_title(column)) + header_metrics.height() + 20
+    title = header_metrics.horizontalAdvance(column_title(column)) + header_metrics.height() + 10
     if column == NEXT_CONTACT_DUE:
         bold = QFont(table.font())
         bold.setBold(True)
