@@ -103,48 +103,45 @@ def check_database(db: Database, *, require_head: bool = True) -> list[CheckResu
 
         _guarded(tr("server connection"), results, server)
 
-    def triggers() -> CheckResult:
-        expected = schema.PROTECTIVE_TRIGGERS.get(db.engine.dialect.name, frozenset())
-        with db.engine.connect() as conn:
-            missing = sorted(expected - schema.enabled_triggers(conn))
-        if not missing:
+    def trigger_check(
+        name: str, expected_by_dialect: dict[str, frozenset[str]], consequence: str
+    ) -> Callable[[], CheckResult]:
+        def check() -> CheckResult:
+            expected = expected_by_dialect.get(db.engine.dialect.name, frozenset())
+            with db.engine.connect() as conn:
+                missing = sorted(expected - schema.enabled_triggers(conn))
+            if not missing:
+                return CheckResult(name, True, tr("all {n} in force").format(n=len(expected)))
             return CheckResult(
-                tr("protective triggers"), True, tr("all {n} in force").format(n=len(expected))
+                name,
+                False,
+                tr(
+                    "missing or disabled: {names}. {consequence}; restore the newest backup, "
+                    "or have the server's administrator recreate them from Casebook's migrations"
+                ).format(names=", ".join(missing), consequence=consequence),
             )
-        return CheckResult(
-            tr("protective triggers"),
-            False,
-            tr(
-                "missing or disabled: {names}. Signed notes and the audit log are not "
-                "protected from changes; restore the newest backup, or have the server's "
-                "administrator recreate them from Casebook's migrations"
-            ).format(names=", ".join(missing)),
-        )
 
-    def activity_triggers() -> CheckResult:
-        expected = schema.ACTIVITY_TRIGGERS.get(db.engine.dialect.name, frozenset())
-        with db.engine.connect() as conn:
-            missing = sorted(expected - schema.enabled_triggers(conn))
-        if not missing:
-            return CheckResult(
-                tr("caseload triggers"), True, tr("all {n} in force").format(n=len(expected))
-            )
-        return CheckResult(
-            tr("caseload triggers"),
-            False,
-            tr(
-                "missing or disabled: {names}. The caseload's last contact, plan review, "
-                "open referrals and BARC-10 columns stop following new records; restore "
-                "the newest backup, or have the server's administrator recreate them from "
-                "Casebook's migrations"
-            ).format(names=", ".join(missing)),
-        )
+        return check
 
     # The expected set is the current schema's: an older backup has fewer on purpose
     # (its upgrade adds them), and a damaged file has already failed the schema check.
     if found == [head]:
-        _guarded(tr("protective triggers"), results, triggers)
-        _guarded(tr("caseload triggers"), results, activity_triggers)
+        for name, expected, consequence in (
+            (
+                tr("protective triggers"),
+                schema.PROTECTIVE_TRIGGERS,
+                tr("Signed notes and the audit log are not protected from changes"),
+            ),
+            (
+                tr("caseload triggers"),
+                schema.ACTIVITY_TRIGGERS,
+                tr(
+                    "The caseload's last contact, plan review, open referrals and BARC-10 "
+                    "columns stop following new records"
+                ),
+            ),
+        ):
+            _guarded(name, results, trigger_check(name, expected, consequence))
 
     def chain() -> CheckResult:
         with db.session(read_only=True) as session:

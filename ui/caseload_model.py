@@ -338,8 +338,6 @@ class CaseloadModel(QAbstractTableModel):
         self._bold: QFont | None = None
         self._statuses: dict[str, str] = {}
         self._texts: dict[int, tuple[str, ...]] = {}
-        #: Changes whenever rows are replaced or reordered.
-        self.generation = 0
 
     # -- loading -------------------------------------------------------------------------
 
@@ -360,7 +358,6 @@ class CaseloadModel(QAbstractTableModel):
         self._texts = {}
         self._position = None
         self._order = self._sorted_order(self._sort_column, self._sort_order)
-        self.generation += 1
         self.endResetModel()
 
     @property
@@ -510,7 +507,6 @@ class CaseloadModel(QAbstractTableModel):
             for base, index in zip(bases, persistent, strict=True)
         ]
         self.changePersistentIndexList(persistent, moved)
-        self.generation += 1
         self.layoutChanged.emit()
 
     @property

@@ -53,12 +53,14 @@ class LinesParagraph(Flowable):
         self.text = text
         self.style = style
         self._lines = lines
-        self._broken_for: float | None = None if lines is None else -1.0
+        # The width the lines were broken for; a split part keeps the lines it was given.
+        self._broken_for: float | None = None
+        self._keep_lines = lines is not None
         self.spaceBefore = style.spaceBefore
         self.spaceAfter = style.spaceAfter
 
     def _broken(self, width: float) -> list[_Line]:
-        if self._lines is None or (self._broken_for not in (-1.0, width)):
+        if self._lines is None or (not self._keep_lines and self._broken_for != width):
             style = self.style
             lines: list[_Line] = []
             for paragraph in self.text.split("\n"):

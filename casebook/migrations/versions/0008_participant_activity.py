@@ -62,11 +62,10 @@ _SOURCES = {
     "assessment": ("participant_id", "instrument", "administered_at", "entered_in_error_at", "total"),
 }
 
-# Names as ``schema.ACTIVITY_TRIGGERS`` lists them for ``db check``.
-SQLITE_TRIGGERS = tuple(
+# The SQLite triggers' names (``schema.ACTIVITY_TRIGGERS`` lists them for ``db check``).
+_SQLITE_TRIGGERS = tuple(
     f"{table}_activity_{event}" for table in _SOURCES for event in ("ai", "au", "au_moved", "ad")
 )
-POSTGRES_TRIGGERS = tuple(f"{table}_activity" for table in _SOURCES)
 
 
 def _values(pid: str) -> str:
@@ -177,6 +176,6 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION casebook_activity_changed()")
         op.execute("DROP FUNCTION casebook_refresh_activity(integer)")
     else:
-        for name in SQLITE_TRIGGERS:
+        for name in _SQLITE_TRIGGERS:
             op.execute(f"DROP TRIGGER {name}")
     op.drop_table("participant_activity")
